@@ -1,0 +1,133 @@
+"""The JSON API under /api/v1: report intake and reading the counts back."""
+from __future__ import annotations
+
+import csv
+import io
+import logging
+
+import redis
+from flask import Blueprint, Response, jsonify, redirect, request, url_for
+from rq import Queue
+
+from workers import keys
+from workers.buckets import read_buckets, recent_totals
+from workers.summary import summarize
+
+from . import geo, pages, ranges
+from .app import radar
+from .exceptions import MalformedBody, RadarError, UnsupportedMediaType, ValidationError
+from .intake import SURFACES, parse_report, submit
+
+log = logging.getLogger(__name__)
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def _report_body():
+    """The report's fields from a JSON or form body."""
+    mimetype = request.mimetype
+    if mimetype == "application/json" or mimetype.endswith("+json"):
+        body = request.get_json(silent=True)
+        if body is None:
+            raise MalformedBody("the body is not valid JSON", field=None)
+        return body, False
+    if mimetype in _FORMS:
+        return request.form.to_dict(), True
+    raise UnsupportedMediaType(
+        f"send the report as application/json or a form, not '{mimetype or 'no content type'}'")
+
+
+def _enqueue_drain(slug: str) -> None:
+    try:
+        Queue(keys.QUEUE, connection=radar().queue).enqueue(
+            "workers.jobs.drain_service", slug, job_timeout=120, result_ttl=60, failure_ttl=86400)
+    except redis.RedisError as exc:
+        # The report is safe in its stream; the scheduler's periodic drain will count it.
+        log.warning("could not enqueue a drain for %s: %s", slug, exc)
+
+
+@bp.post("/reports")
+def post_report():
+    body, from_form = _report_body()
+    # A plain HTML form (no JavaScript) gets pages back; API clients get JSON.
+    wants_page = from_form and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    r = radar()
+    try:
+        report = parse_report(body, r.catalog)
+    except RadarError as exc:
+        if wants_page:
+            return pages.form_error(exc)
+        raise
+    now = r.clock()
+    address = geo.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                                 r.settings.TRUSTED_PROXIES)
+    header = r.settings.RADAR_COUNTRY_HEADER
+    region = geo.region_for(r.locator, address, request.headers.get(header) if header else None)
+    reporter = r.reporters.reporter(address, request.headers.get("User-Agent", ""), now)
+    accepted = submit(r.data, report, reporter, region, now, r.settings.RADAR_DEDUPE_MINUTES * 60)
+    if accepted.needs_drain:
+        _enqueue_drain(report.service.slug)
+    slug = report.service.slug
+    # The drain applies this report within a second or two; until then the buckets do not hold it yet.
+    last_hour = recent_totals(r.data, [slug], now)[slug] + int(accepted.counted)
+    if wants_page:
+        return redirect(url_for("pages.service", slug=slug, reported=report.surface,
+                                counted=int(accepted.counted)), code=303)
+    return jsonify({"id": accepted.id, "service": slug, "surface": report.surface, "region": region,
+                    "counted": accepted.counted, "reports_last_hour": last_hour}), 202
+
+
+@bp.get("/services")
+def list_services():
+    r = radar()
+    totals = recent_totals(r.data, r.catalog.slugs, r.clock())
+    return jsonify({"services": [{**s.to_dict(), "reports_last_hour": totals[s.slug]} for s in r.catalog]})
+
+
+def _series_rows(buckets):
+    return [{"time": ranges.iso(b.start), "total": b.total, "surfaces": b.surfaces, "symptoms": b.symptoms,
+             "countries": b.countries} for b in buckets]
+
+
+def _series_csv(slug: str, rows: list[dict]) -> Response:
+    countries = sorted({c for row in rows for c in row["countries"]})
+    symptoms = sorted({s for row in rows for s in row["symptoms"]})
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(["time", "total", *(f"surface:{s}" for s in SURFACES), *(f"symptom:{s}" for s in symptoms),
+                     *(f"country:{c}" for c in countries)])
+    for row in rows:
+        writer.writerow([row["time"], row["total"], *(row["surfaces"].get(s, 0) for s in SURFACES),
+                         *(row["symptoms"].get(s, 0) for s in symptoms),
+                         *(row["countries"].get(c, 0) for c in countries)])
+    return Response(out.getvalue(), mimetype="text/csv",
+                    headers={"Content-Disposition": f'attachment; filename="{slug}-series.csv"'})
+
+
+@bp.get("/services/<slug>/series")
+def series(slug: str):
+    r = radar()
+    service = r.catalog.get(slug)
+    resolution = ranges.parse_resolution(request.args.get("resolution"))
+    span = ranges.bucket_range(resolution, ranges.parse_instant(request.args.get("from"), "from"),
+                               ranges.parse_instant(request.args.get("to"), "to"), r.clock())
+    fmt = request.args.get("format", "json")
+    if fmt not in ("json", "csv"):
+        raise ValidationError(f"'format' must be json or csv — got '{fmt}'", field="format")
+    rows = _series_rows(read_buckets(r.data, service.slug, resolution, span.first, span.last))
+    if fmt == "csv":
+        return _series_csv(service.slug, rows)
+    return jsonify({"service": service.slug, "resolution": resolution.name, "from": ranges.iso(span.start),
+                    "to": ranges.iso(span.end), "buckets": rows})
+
+
+@bp.get("/services/<slug>/summary")
+def summary(slug: str):
+    r = radar()
+    service = r.catalog.get(slug)
+    window = request.args.get("window", "1h")
+    span = ranges.window_range(ranges.parse_window(window), r.clock())
+    buckets = read_buckets(r.data, service.slug, span.resolution, span.first, span.last)
+    return jsonify({"service": service.slug, "window": window, "resolution": span.resolution.name,
+                    "from": ranges.iso(span.start), "to": ranges.iso(span.end), **summarize(buckets)})

@@ -1,0 +1,57 @@
+"""The Flask app factory and the services it binds: settings, catalog, Redis clients, locator."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import redis
+from flask import Flask, current_app
+
+from .catalog import Catalog, load_catalog
+from .geo import open_locator
+from .identity import Reporters
+from .settings import Settings
+from .stores import data_client, queue_client
+
+MAX_BODY_BYTES = 4096
+
+
+@dataclass
+class Radar:
+    """Everything a request needs, made once per app."""
+
+    settings: Settings
+    catalog: Catalog
+    data: redis.Redis
+    queue: redis.Redis
+    locator: object
+    reporters: Reporters
+    clock: Callable[[], float] = field(default=time.time)
+
+
+def radar() -> Radar:
+    """The Radar of the app handling the current request."""
+    return current_app.extensions["radar"]
+
+
+def build_app(config: dict | None = None) -> Flask:
+    settings = Settings.from_env(**(config or {}))
+    app = Flask(__name__)
+    app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
+    app.json.sort_keys = False
+    data = data_client(settings)
+    app.extensions["radar"] = Radar(
+        settings=settings,
+        catalog=load_catalog(settings.RADAR_SERVICES_FILE),
+        data=data,
+        queue=queue_client(settings),
+        locator=open_locator(settings.GEOIP_DB),
+        reporters=Reporters(data),
+    )
+
+    from . import api, errors, pages
+    errors.init_app(app)
+    app.register_blueprint(api.bp)
+    app.register_blueprint(pages.bp)
+    return app

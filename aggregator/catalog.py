@@ -1,0 +1,87 @@
+"""The services catalog: which services can be reported, read from a TOML file."""
+from __future__ import annotations
+
+import difflib
+import re
+import tomllib
+from dataclasses import dataclass, field
+
+from .exceptions import CatalogError, UnknownService
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+
+
+@dataclass(frozen=True)
+class Service:
+    """One reportable service."""
+
+    slug: str
+    name: str
+    aliases: tuple[str, ...] = ()
+    status_page: str | None = None
+
+    def to_dict(self) -> dict:
+        return {"slug": self.slug, "name": self.name, "aliases": list(self.aliases), "status_page": self.status_page}
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The services in file order, looked up by slug or alias."""
+
+    services: tuple[Service, ...]
+    _index: dict = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self):
+        index = {}
+        for service in self.services:
+            for name in (service.slug, *service.aliases):
+                if name in index:
+                    raise CatalogError(f"'{name}' names both '{index[name].slug}' and '{service.slug}'")
+                index[name] = service
+        object.__setattr__(self, "_index", index)
+
+    def __iter__(self):
+        return iter(self.services)
+
+    @property
+    def slugs(self) -> list[str]:
+        return [s.slug for s in self.services]
+
+    def get(self, name: str, field: str | None = None) -> Service:
+        """The service called `name` (slug or alias, any case); UnknownService names the closest slugs."""
+        service = self._index.get(name.strip().lower())
+        if service is not None:
+            return service
+        close = difflib.get_close_matches(name.strip().lower(), list(self._index), n=3, cutoff=0.5)
+        hint = ", ".join(dict.fromkeys(self._index[c].slug for c in close)) or ", ".join(self.slugs)
+        label = "did you mean" if close else "known"
+        raise UnknownService(f"unknown service '{name}' — {label}: {hint}", field=field)
+
+
+def load_catalog(path: str) -> Catalog:
+    """Read and check a catalog file; CatalogError says what is wrong and where."""
+    try:
+        with open(path, "rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise CatalogError(f"services file {path} does not exist (RADAR_SERVICES_FILE)") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise CatalogError(f"services file {path} is not valid TOML: {exc}") from None
+    entries = data.get("service")
+    if not isinstance(entries, list) or not entries:
+        raise CatalogError(f"services file {path} has no [[service]] tables")
+    services = []
+    for number, entry in enumerate(entries, start=1):
+        slug = entry.get("slug")
+        if not isinstance(slug, str) or not _SLUG.match(slug):
+            raise CatalogError(f"service #{number} in {path}: slug {slug!r} must be lowercase letters, digits, dashes")
+        aliases = entry.get("aliases", [])
+        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
+            raise CatalogError(f"service '{slug}' in {path}: aliases must be a list of strings")
+        services.append(Service(
+            slug=slug,
+            name=str(entry.get("name", slug)),
+            aliases=tuple(a.lower() for a in aliases),
+            status_page=entry.get("status_page"),
+        ))
+    return Catalog(tuple(services))

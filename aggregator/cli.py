@@ -1,0 +1,155 @@
+"""`python -m aggregator`: run everything, or one part (web, worker, scheduler), or simulate reports."""
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import click
+
+from .exceptions import RadarError
+from .settings import Settings
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_env()
+    except RadarError as exc:
+        raise click.UsageError(exc.message) from None
+
+
+def _redis_urls(settings: Settings) -> Settings:
+    """Settings whose Redis URLs point somewhere: the embedded server under RADAR_VAR_DIR if none is set."""
+    if settings.REDIS_URL:
+        return settings
+    from .embedded import _answers, EmbeddedRedis
+    from pathlib import Path
+    existing = EmbeddedRedis(Path(settings.RADAR_VAR_DIR).resolve(), None)
+    if not _answers(existing.socket):
+        raise click.UsageError("REDIS_URL is not set and no embedded Redis is running under "
+                               f"{settings.RADAR_VAR_DIR}/ — use `python -m aggregator run`, or set REDIS_URL")
+    return Settings.from_env(REDIS_URL=existing.url, REDIS_DATA_URL=settings.REDIS_DATA_URL or existing.url)
+
+
+@click.group(help=__doc__)
+def main():
+    pass
+
+
+@main.command()
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", envvar="PORT", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", "rq_workers", envvar="RADAR_RQ_WORKERS", default=1, show_default=True, type=int,
+              help="RQ worker processes to start.")
+def run(host, port, rq_workers):
+    """All in one: Redis (embedded unless REDIS_URL is set), the web app, RQ workers and the scheduler."""
+    settings = _settings()
+    server = None
+    env = dict(os.environ, HOST=host, PORT=str(port))
+    # The demo trusts X-Forwarded-For from this machine only, so `simulate` can spread reports over regions.
+    env.setdefault("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
+    if not settings.REDIS_URL:
+        from .embedded import start
+        server = start(settings.RADAR_VAR_DIR)
+        env["REDIS_URL"] = server.url
+        click.echo(f"embedded Redis: {server.url}")
+    command = [sys.executable, "-m", "aggregator"]
+    children = [subprocess.Popen([*command, "web"], env=env),
+                *(subprocess.Popen([*command, "worker"], env=env) for _ in range(rq_workers)),
+                subprocess.Popen([*command, "scheduler"], env=env)]
+    click.echo(f"Outage Radar is running at http://{host}:{port}/ — Ctrl-C stops it")
+
+    def stop(*_):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while all(child.poll() is None for child in children):
+            time.sleep(0.5)
+        click.echo("a process stopped unexpectedly; stopping the rest", err=True)
+    except KeyboardInterrupt:
+        click.echo("stopping…")
+    finally:
+        for child in children:
+            if child.poll() is None:
+                child.send_signal(signal.SIGTERM)
+        for child in children:
+            try:
+                child.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                child.kill()
+        if server is not None:
+            server.stop()
+
+
+@main.command()
+@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", envvar="PORT", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", envvar="RADAR_WEB_WORKERS", default=2, show_default=True, type=int,
+              help="gunicorn worker processes.")
+def web(host, port, workers):
+    """The web app under gunicorn."""
+    settings = _redis_urls(_settings())
+    os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+                               "--workers", str(workers), "--worker-class", "gthread", "--threads", "8",
+                               "--graceful-timeout", "10", "--access-logfile", "-",
+                               "aggregator:create_app()"])
+
+
+@main.command()
+@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+def worker(burst):
+    """An RQ worker that runs drain jobs."""
+    from rq import Worker
+
+    from workers import keys
+
+    from .stores import queue_client
+    settings = _redis_urls(_settings())
+    os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
+    Worker([keys.QUEUE], connection=queue_client(settings)).work(burst=burst, logging_level="WARNING")
+
+
+@main.command()
+def scheduler():
+    """The periodic side (RQ cron): a safety-net drain of every service every RADAR_DRAIN_INTERVAL seconds."""
+    from rq.cron import CronScheduler
+
+    from workers import jobs, keys
+
+    from .stores import queue_client
+    settings = _redis_urls(_settings())
+    cron = CronScheduler(connection=queue_client(settings), logging_level="WARNING")
+    cron.register(jobs.drain_all, queue_name=keys.QUEUE, interval=settings.RADAR_DRAIN_INTERVAL,
+                  job_timeout=120, result_ttl=60)
+    cron.start()
+
+
+@main.command()
+@click.option("--url", envvar="RADAR_URL", default="http://127.0.0.1:8000", show_default=True,
+              help="Base URL of a running Outage Radar.")
+@click.option("--service", default="claude", show_default=True, help="Service slug to report.")
+@click.option("--count", default=1000, show_default=True, type=click.IntRange(1, 10_000_000),
+              help="Reports to send.")
+@click.option("--rate", default=200.0, show_default=True, type=click.FloatRange(0.1, 100_000),
+              help="Reports per second to offer.")
+@click.option("--surfaces", default="website=62,desktop=15,mobile=13,api=10", show_default=True,
+              help="Surface mix as name=weight pairs.")
+@click.option("--regions", default="US=40,GB=20,DE=15,IN=10,BR=8,JP=7", show_default=True,
+              help="Country mix as CODE=weight pairs (takes effect when the server trusts this machine's "
+                   "X-Forwarded-For, as `run` does).")
+@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256),
+              help="Parallel connections.")
+def simulate(url, service, count, rate, surfaces, regions, concurrency):
+    """Post synthetic reports to a running server, then wait until its summary shows them."""
+    from .simulate import Mix, run_simulation
+    try:
+        result = run_simulation(url, service, count, rate, Mix.parse(surfaces, "surfaces"),
+                                Mix.parse(regions, "regions"), concurrency, echo=click.echo)
+    except (ValueError, OSError) as exc:
+        raise click.ClickException(str(exc)) from None
+    if result.failed:
+        raise click.ClickException(f"{result.failed} reports were not accepted")

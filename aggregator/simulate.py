@@ -1,0 +1,135 @@
+"""Synthetic reports for a running server: a rate, a count, a surface mix and a region mix."""
+from __future__ import annotations
+
+import http.client
+import json
+import random
+import threading
+import time
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+# Public addresses the GeoLite2 database places in each country; the last octet is varied per reporter.
+COUNTRY_PREFIXES = {
+    "US": "8.8.8.", "GB": "81.2.69.", "DE": "85.214.132.", "FR": "90.84.0.", "IN": "49.44.0.",
+    "BR": "200.160.2.", "JP": "133.242.0.", "CA": "24.114.0.", "AU": "1.128.0.", "NL": "145.97.0.",
+}
+
+
+@dataclass(frozen=True)
+class Mix:
+    """Weighted choices such as website=62,desktop=15."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+
+    @classmethod
+    def parse(cls, text: str, what: str) -> "Mix":
+        names, weights = [], []
+        for part in text.split(","):
+            name, sep, weight = part.strip().partition("=")
+            try:
+                value = float(weight) if sep else 1.0
+            except ValueError:
+                value = -1.0
+            if not name or value < 0:
+                raise ValueError(f"--{what}: '{part}' should look like name=weight")
+            names.append(name)
+            weights.append(value)
+        if not sum(weights):
+            raise ValueError(f"--{what}: the weights add up to zero")
+        return cls(tuple(names), tuple(weights))
+
+    def pick(self, rng: random.Random) -> str:
+        return rng.choices(self.names, self.weights)[0]
+
+
+@dataclass
+class Result:
+    """What a simulation sent and how the server answered."""
+
+    sent: int = 0
+    counted: int = 0
+    deduped: int = 0
+    failed: int = 0
+
+
+def _address(country: str, rng: random.Random) -> str:
+    prefix = COUNTRY_PREFIXES.get(country.upper())
+    if prefix is None:
+        raise ValueError(f"--regions: no sample addresses for '{country}' — known: {', '.join(COUNTRY_PREFIXES)}")
+    return f"{prefix}{rng.randint(1, 254)}"
+
+
+def _get_json(base, path: str) -> dict:
+    conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=10)
+    try:
+        conn.request("GET", path)
+        return json.loads(conn.getresponse().read())
+    finally:
+        conn.close()
+
+
+def run_simulation(url: str, service: str, count: int, rate: float, surfaces: Mix, regions: Mix,
+                   concurrency: int, echo=print, seed: int | None = None) -> Result:
+    """Send `count` reports at about `rate` per second, then wait for the summary to show the counted ones."""
+    base = urlsplit(url)
+    for country in regions.names:
+        _address(country, random.Random())
+    before = _get_json(base, f"/api/v1/services/{service}/summary?window=1h")
+    if "error" in before:
+        raise ValueError(before["error"]["message"])
+    result, lock = Result(), threading.Lock()
+    started = time.monotonic()
+    tickets = iter(range(count))
+
+    def sender(worker: int):
+        rng = random.Random(None if seed is None else seed + worker)
+        conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=30)
+        for n in tickets:
+            # Open loop: report n is due at n / rate seconds, whether or not earlier ones were answered.
+            delay = started + n / rate - time.monotonic()
+            if delay > 0:
+                time.sleep(delay)
+            body = {"service": service, "surface": surfaces.pick(rng)}
+            headers = {"Content-Type": "application/json", "User-Agent": f"radar-simulate/{worker}-{n}",
+                       "X-Forwarded-For": _address(regions.pick(rng), rng)}
+            try:
+                conn.request("POST", "/api/v1/reports", json.dumps(body), headers)
+                response = conn.getresponse()
+                answer = json.loads(response.read())
+                ok = response.status == 202
+            except (OSError, http.client.HTTPException, ValueError):
+                conn.close()
+                conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=30)
+                ok, answer = False, {}
+            with lock:
+                result.sent += 1
+                if not ok:
+                    result.failed += 1
+                elif answer.get("counted"):
+                    result.counted += 1
+                else:
+                    result.deduped += 1
+        conn.close()
+
+    threads = [threading.Thread(target=sender, args=(w,)) for w in range(concurrency)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    sent_in = time.monotonic() - started
+    echo(f"sent {result.sent} reports in {sent_in:.1f} s: {result.counted} counted, {result.deduped} deduped, "
+         f"{result.failed} failed")
+    expected = before["total"] + result.counted
+    done = time.monotonic()
+    while time.monotonic() - done < 30:
+        shown = _get_json(base, f"/api/v1/services/{service}/summary?window=1h")["total"]
+        if shown >= expected:
+            echo(f"summary shows all {result.counted} counted reports {time.monotonic() - done:.2f} s after "
+                 f"the last was sent")
+            break
+        time.sleep(0.1)
+    else:
+        echo(f"after 30 s the summary shows {shown - before['total']} of {result.counted} counted reports")
+    return result

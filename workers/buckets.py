@@ -1,0 +1,119 @@
+"""Time buckets of report counts: what one report adds to them, and reading them back."""
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping
+
+from . import keys
+
+TOTAL = "total"
+DEDUPED = "deduped"
+UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One report as the intake stream holds it."""
+
+    ts: float
+    surface: str
+    symptom: str = ""
+    region: str = UNKNOWN
+    counted: bool = True
+    comment: str = ""
+
+    @property
+    def country(self) -> str:
+        return self.region.split("-", 1)[0] if self.region != UNKNOWN else UNKNOWN
+
+    def to_fields(self) -> dict[str, str]:
+        out = {"ts": f"{self.ts:.3f}", "surface": self.surface, "symptom": self.symptom,
+               "region": self.region, "counted": "1" if self.counted else "0"}
+        if self.comment:
+            out["comment"] = self.comment
+        return out
+
+    @classmethod
+    def from_fields(cls, fields: Mapping[str, str]) -> "Entry":
+        return cls(ts=float(fields["ts"]), surface=fields["surface"], symptom=fields.get("symptom", ""),
+                   region=fields.get("region", UNKNOWN), counted=fields.get("counted", "1") == "1",
+                   comment=fields.get("comment", ""))
+
+
+def entry_fields(entry: Entry) -> list[str]:
+    """The hash fields one report increments in each of its buckets."""
+    if not entry.counted:
+        return [DEDUPED]
+    out = [TOTAL, f"s:{entry.surface}", f"c:{entry.country}", f"cs:{entry.country}:{entry.surface}"]
+    if entry.symptom:
+        out.append(f"y:{entry.symptom}")
+    if entry.region != entry.country:
+        out.append(f"r:{entry.region}")
+    return out
+
+
+@dataclass
+class Tally:
+    """The increments a batch of reports makes: bucket key → field → count, and each key's expiry."""
+
+    increments: dict[str, Counter] = field(default_factory=lambda: defaultdict(Counter))
+    expire_at: dict[str, int] = field(default_factory=dict)
+
+
+def tally(slug: str, entries: Iterable[Entry]) -> Tally:
+    """Add up a batch in memory so it becomes one write per bucket field."""
+    out = Tally()
+    for entry in entries:
+        names = entry_fields(entry)
+        for resolution in keys.RESOLUTIONS.values():
+            index = resolution.index(entry.ts)
+            key = keys.bucket(slug, resolution, index)
+            out.increments[key].update(names)
+            out.expire_at[key] = resolution.expire_at(index)
+    return out
+
+
+@dataclass(frozen=True)
+class Bucket:
+    """The counts of one bucket, split by what they count."""
+
+    start: int
+    total: int = 0
+    deduped: int = 0
+    surfaces: dict = field(default_factory=dict)
+    symptoms: dict = field(default_factory=dict)
+    countries: dict = field(default_factory=dict)
+    regions: dict = field(default_factory=dict)
+    country_surfaces: dict = field(default_factory=dict)
+
+    @classmethod
+    def from_hash(cls, start: int, raw: Mapping[str, str]) -> "Bucket":
+        parts = {"s": {}, "y": {}, "c": {}, "r": {}, "cs": {}}
+        for name, value in raw.items():
+            kind, _, rest = name.partition(":")
+            if kind in parts:
+                parts[kind][rest] = int(value)
+        return cls(start=start, total=int(raw.get(TOTAL, 0)), deduped=int(raw.get(DEDUPED, 0)),
+                   surfaces=parts["s"], symptoms=parts["y"], countries=parts["c"], regions=parts["r"],
+                   country_surfaces=parts["cs"])
+
+
+def read_buckets(redis, slug: str, resolution: keys.Resolution, first: int, last: int) -> list[Bucket]:
+    """Buckets `first`..`last` (indexes, inclusive) in one round trip; missing buckets come back as zeros."""
+    with redis.pipeline(transaction=False) as pipe:
+        for index in range(first, last + 1):
+            pipe.hgetall(keys.bucket(slug, resolution, index))
+        raws = pipe.execute()
+    return [Bucket.from_hash(index * resolution.seconds, raw) for index, raw in zip(range(first, last + 1), raws)]
+
+
+def recent_totals(redis, slugs: list[str], now: float, minutes: int = 60) -> dict[str, int]:
+    """Counted reports per service over the last `minutes` minute buckets, the current one included."""
+    last = keys.MINUTE.index(now)
+    with redis.pipeline(transaction=False) as pipe:
+        for slug in slugs:
+            for index in range(last - minutes + 1, last + 1):
+                pipe.hget(keys.bucket(slug, keys.MINUTE, index), TOTAL)
+        values = pipe.execute()
+    return {slug: sum(int(v or 0) for v in values[i * minutes:(i + 1) * minutes]) for i, slug in enumerate(slugs)}

@@ -1,0 +1,153 @@
+"""The drain job: move reports from a service's intake stream into its buckets, each exactly once."""
+from __future__ import annotations
+
+import os
+import socket
+import time
+from dataclasses import dataclass
+
+import redis as redis_lib
+
+from . import keys
+from .buckets import Entry, tally
+
+# Applies a batch only if every entry is still pending for this consumer; otherwise returns the ids it lost.
+# Without that check a drain that is slow (not dead) could have its entries claimed by another drain and
+# both would count them: MULTI/EXEC alone cannot make the increments depend on who owns the entries.
+_APPLY = """
+local stream, comments = KEYS[1], KEYS[2]
+local group, consumer = ARGV[1], ARGV[2]
+local n = tonumber(ARGV[3])
+local lost = {}
+for i = 1, n do
+  local id = ARGV[3 + i]
+  if #redis.call('XPENDING', stream, group, id, id, 1, consumer) == 0 then
+    lost[#lost + 1] = id
+  end
+end
+if #lost > 0 then
+  return lost
+end
+local a = 4 + n
+for k = 3, #KEYS do
+  local nfields = tonumber(ARGV[a + 1])
+  for f = 1, nfields do
+    redis.call('HINCRBY', KEYS[k], ARGV[a + 2 * f], ARGV[a + 2 * f + 1])
+  end
+  redis.call('EXPIREAT', KEYS[k], ARGV[a])
+  a = a + 2 + 2 * nfields
+end
+local ncomments, kept, ttl = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
+a = a + 3
+for c = 1, ncomments do
+  redis.call('XADD', comments, 'MAXLEN', '~', kept, '*', 'ts', ARGV[a], 'surface', ARGV[a + 1],
+             'region', ARGV[a + 2], 'text', ARGV[a + 3])
+  a = a + 4
+end
+if ncomments > 0 then
+  redis.call('EXPIRE', comments, ttl)
+end
+for i = 1, n, 500 do
+  local j = math.min(i + 499, n)
+  redis.call('XACK', stream, group, unpack(ARGV, 3 + i, 3 + j))
+  redis.call('XDEL', stream, unpack(ARGV, 3 + i, 3 + j))
+end
+return {}
+"""
+
+COMMENTS_TTL = 90 * 86400
+"""Comments live as long as the 15-minute buckets they sit beside."""
+
+MAX_RUN_SECONDS = 10
+"""A drain job hands over to the next one after this long, so one busy service cannot hold a worker."""
+
+
+@dataclass(frozen=True)
+class DrainResult:
+    """What one drain job did."""
+
+    service: str
+    entries: int
+    batches: int
+
+
+def consumer_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+def ensure_group(redis, slug: str) -> None:
+    """Create the consumer group from the stream's start, so reports written before it are drained too."""
+    try:
+        redis.xgroup_create(keys.intake(slug), keys.GROUP, id="0", mkstream=True)
+    except redis_lib.ResponseError as exc:
+        if "BUSYGROUP" not in str(exc):
+            raise
+
+
+def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, comments_kept: int):
+    batch = tally(slug, entries)
+    bucket_keys = list(batch.increments)
+    args: list = [keys.GROUP, consumer, len(ids), *ids]
+    for key in bucket_keys:
+        counts = batch.increments[key]
+        args += [batch.expire_at[key], len(counts)]
+        for name, count in counts.items():
+            args += [name, count]
+    with_comment = [e for e in entries if e.comment]
+    args += [len(with_comment), comments_kept, COMMENTS_TTL]
+    for e in with_comment:
+        args += [f"{e.ts:.3f}", e.surface, e.region, e.comment]
+    return [keys.intake(slug), keys.comments(slug), *bucket_keys], args
+
+
+def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer: str,
+                comments_kept: int = 10000) -> int:
+    """Count the entries still owned by `consumer` and acknowledge them, atomically; returns how many."""
+    script = redis.register_script(_APPLY)
+    owned = list(batch)
+    while owned:
+        ids = [entry_id for entry_id, _ in owned]
+        # An entry trimmed from the stream comes back without fields: acknowledge it, count nothing.
+        entries = [Entry.from_fields(fields) for _, fields in owned if fields]
+        script_keys, args = _apply_args(slug, ids, entries, consumer, comments_kept)
+        lost = set(script(keys=script_keys, args=args))
+        if not lost:
+            return len(entries)
+        owned = [(entry_id, fields) for entry_id, fields in owned if entry_id not in lost]
+    return 0
+
+
+def _next_batch(redis, slug: str, consumer: str, count: int, claim_idle_ms: int):
+    """Entries abandoned by a dead drain first, then new ones."""
+    stream = keys.intake(slug)
+    claimed = redis.xautoclaim(stream, keys.GROUP, consumer, claim_idle_ms, start_id="0-0", count=count)
+    if claimed[1]:
+        return claimed[1]
+    read = redis.xreadgroup(keys.GROUP, consumer, {stream: ">"}, count=count)
+    return read[0][1] if read else []
+
+
+def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: int = 30,
+          comments_kept: int = 10000, max_seconds: float = MAX_RUN_SECONDS) -> DrainResult:
+    """Drain one service's intake stream until it is empty or `max_seconds` have passed."""
+    redis.delete(keys.drain_pending(slug))
+    ensure_group(redis, slug)
+    consumer = consumer_name()
+    deadline = time.monotonic() + max_seconds
+    entries = batches = 0
+    while time.monotonic() < deadline:
+        batch = _next_batch(redis, slug, consumer, batch_size, claim_idle_seconds * 1000)
+        if not batch:
+            break
+        entries += apply_batch(redis, slug, batch, consumer, comments_kept)
+        batches += 1
+    _forget_idle_consumers(redis, slug, consumer)
+    return DrainResult(slug, entries, batches)
+
+
+def _forget_idle_consumers(redis, slug: str, current: str, idle_ms: int = 3600_000) -> None:
+    """Each worker process reads as its own consumer; drop the ones long gone that hold nothing."""
+    stream = keys.intake(slug)
+    for info in redis.xinfo_consumers(stream, keys.GROUP):
+        if info["name"] != current and info["pending"] == 0 and info["idle"] > idle_ms:
+            redis.xgroup_delconsumer(stream, keys.GROUP, info["name"])

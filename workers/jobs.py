@@ -1,0 +1,25 @@
+"""RQ job entry points; each builds its Redis client from the environment of the worker."""
+from __future__ import annotations
+
+from aggregator.catalog import load_catalog
+from aggregator.settings import Settings
+from aggregator.stores import data_client
+
+from .drain import drain
+
+
+def drain_service(slug: str) -> int:
+    """Drain one service's intake stream; returns the number of reports counted."""
+    settings = Settings.from_env()
+    with data_client(settings) as redis:
+        return drain(redis, slug, settings.RADAR_DRAIN_BATCH, settings.RADAR_CLAIM_IDLE_SECONDS,
+                     settings.RADAR_COMMENTS_KEPT).entries
+
+
+def drain_all() -> dict[str, int]:
+    """Safety net run by the scheduler: drain every service in the catalog."""
+    settings = Settings.from_env()
+    catalog = load_catalog(settings.RADAR_SERVICES_FILE)
+    with data_client(settings) as redis:
+        return {s.slug: drain(redis, s.slug, settings.RADAR_DRAIN_BATCH, settings.RADAR_CLAIM_IDLE_SECONDS,
+                              settings.RADAR_COMMENTS_KEPT).entries for s in catalog}

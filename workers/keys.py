@@ -1,0 +1,68 @@
+"""The Redis key scheme: every key of a service carries `{slug}` as a Redis Cluster hash tag."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+PREFIX = "radar"
+GROUP = "drain"
+"""Consumer group through which drain jobs read the intake streams."""
+
+QUEUE = "radar"
+"""RQ queue that drain jobs run on."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """A bucket size: its name in the API, its key letter, its width and how long its buckets live."""
+
+    name: str
+    letter: str
+    seconds: int
+    retention: int
+
+    def index(self, ts: float) -> int:
+        return int(ts // self.seconds)
+
+    def expire_at(self, index: int) -> int:
+        """Unix time at which the bucket `index` is dropped: its end plus the retention."""
+        return (index + 1) * self.seconds + self.retention
+
+
+MINUTE = Resolution("1m", "m", 60, 48 * 3600)
+QUARTER = Resolution("15m", "q", 900, 90 * 86400)
+HOUR = Resolution("1h", "h", 3600, 2 * 365 * 86400)
+RESOLUTIONS = {r.name: r for r in (MINUTE, QUARTER, HOUR)}
+
+
+def _base(slug: str) -> str:
+    return f"{PREFIX}:{{{slug}}}"
+
+
+def intake(slug: str) -> str:
+    """The stream each accepted report is appended to."""
+    return f"{_base(slug)}:intake"
+
+
+def bucket(slug: str, resolution: Resolution, index: int) -> str:
+    """A hash of counts for one time bucket."""
+    return f"{_base(slug)}:{resolution.letter}:{index}"
+
+
+def seen(slug: str, reporter: str) -> str:
+    """Marks a reporter (keyed hash) as having reported this service within the dedupe window."""
+    return f"{_base(slug)}:seen:{reporter}"
+
+
+def comments(slug: str) -> str:
+    """Stream of report comments, kept apart from the counts."""
+    return f"{_base(slug)}:comments"
+
+
+def drain_pending(slug: str) -> str:
+    """Set while a drain job for this service is queued, so a burst of reports enqueues one job."""
+    return f"{_base(slug)}:drain-pending"
+
+
+def daily_salt(day: str) -> str:
+    """The random key of the day that reporter hashes are made with; it expires, so old hashes unlink."""
+    return f"{PREFIX}:salt:{day}"
