@@ -1,6 +1,7 @@
 """The drain job: move reports from a service's intake stream into its buckets, each exactly once."""
 from __future__ import annotations
 
+import logging
 import os
 import socket
 import time
@@ -10,6 +11,8 @@ import redis as redis_lib
 
 from . import keys
 from .buckets import Entry, tally
+
+log = logging.getLogger(__name__)
 
 # Applies a batch only if every entry is still pending for this consumer; otherwise returns the ids it lost.
 # Without that check a drain that is slow (not dead) could have its entries claimed by another drain and
@@ -100,6 +103,18 @@ def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, 
     return [keys.intake(slug), keys.comments(slug), *bucket_keys], args
 
 
+def _parse(slug: str, batch) -> list[Entry]:
+    """The batch's entries; one that is not a report (written by hand?) is logged and acknowledged uncounted,
+    so it cannot block the stream forever."""
+    entries = []
+    for entry_id, fields in batch:
+        try:
+            entries.append(Entry.from_fields(fields))
+        except (KeyError, ValueError, TypeError):
+            log.warning("intake entry %s of %s is not a report and is dropped: %r", entry_id, slug, fields)
+    return entries
+
+
 def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer: str,
                 comments_kept: int = 10000) -> int:
     """Count the entries still owned by `consumer` and acknowledge them, atomically; returns how many."""
@@ -107,8 +122,7 @@ def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer
     owned = list(batch)
     while owned:
         ids = [entry_id for entry_id, _ in owned]
-        # An entry trimmed from the stream comes back without fields: acknowledge it, count nothing.
-        entries = [Entry.from_fields(fields) for _, fields in owned if fields]
+        entries = _parse(slug, owned)
         script_keys, args = _apply_args(slug, ids, entries, consumer, comments_kept)
         lost = set(script(keys=script_keys, args=args))
         if not lost:
@@ -121,13 +135,24 @@ def _next_batch(redis, slug: str, consumer: str, count: int, claim_idle_ms: int)
     """Entries abandoned by a dead drain first, then new ones."""
     stream = keys.intake(slug)
     claimed = redis.xautoclaim(stream, keys.GROUP, consumer, claim_idle_ms, start_id="0-0", count=count)
-    if claimed[1]:
-        return claimed[1]
+    entries = [(entry_id, fields) for entry_id, fields in claimed[1] if entry_id is not None]
+    if len(entries) < len(claimed[1]):
+        _ack_vanished(redis, stream)
+    if entries:
+        return entries
     read = redis.xreadgroup(keys.GROUP, consumer, {stream: ">"}, count=count)
     return read[0][1] if read else []
 
 
-def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: int = 30,
+def _ack_vanished(redis, stream: str) -> None:
+    """Acknowledge pending entries deleted from the stream by hand; Redis 6 reports them without their ids."""
+    for pending in redis.xpending_range(stream, keys.GROUP, "-", "+", 1000):
+        entry_id = pending["message_id"]
+        if not redis.xrange(stream, entry_id, entry_id):
+            redis.xack(stream, keys.GROUP, entry_id)
+
+
+def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 30,
           comments_kept: int = 10000, max_seconds: float = MAX_RUN_SECONDS) -> DrainResult:
     """Drain one service's intake stream until it is empty or `max_seconds` have passed."""
     redis.delete(keys.drain_pending(slug))
@@ -136,7 +161,7 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: int = 30
     deadline = time.monotonic() + max_seconds
     entries = batches = 0
     while time.monotonic() < deadline:
-        batch = _next_batch(redis, slug, consumer, batch_size, claim_idle_seconds * 1000)
+        batch = _next_batch(redis, slug, consumer, batch_size, int(claim_idle_seconds * 1000))
         if not batch:
             break
         entries += apply_batch(redis, slug, batch, consumer, comments_kept)

@@ -1,0 +1,104 @@
+"""Exactly-once bucketing: nothing lost, nothing counted twice, whatever happens to a drain."""
+import os
+import signal
+import subprocess
+import sys
+import time
+
+from rq import Queue
+
+from aggregator.catalog import load_catalog
+from aggregator.intake import ReportIn, submit
+from aggregator.stores import queue_client
+from workers import keys
+from workers.drain import apply_batch, drain, ensure_group
+
+from .conftest import NOW
+
+
+def _fill(data, count, slug="claude"):
+    """Put `count` counted reports from distinct reporters into the intake stream."""
+    service = load_catalog(os.path.join("aggregator", "services.toml")).get(slug)
+    report = ReportIn(service, "website", "errors")
+    for n in range(count):
+        submit(data, report, f"reporter-{n}", "GB-ENG", NOW, 900)
+
+
+def _total(data, slug="claude"):
+    return int(data.hget(keys.bucket(slug, keys.HOUR, keys.HOUR.index(NOW)), "total") or 0)
+
+
+def _read_as(data, consumer, count, slug="claude"):
+    ensure_group(data, slug)
+    return data.xreadgroup(keys.GROUP, consumer, {keys.intake(slug): ">"}, count=count)[0][1]
+
+
+def test_a_batch_read_by_a_drain_that_died_is_counted_once_by_the_next(data):
+    _fill(data, 50)
+    _read_as(data, "died-mid-batch", 20)
+    time.sleep(0.02)
+    result = drain(data, "claude", batch_size=15, claim_idle_seconds=0.01)
+    assert result.entries == 50
+    assert _total(data) == 50
+    assert data.xpending(keys.intake("claude"), keys.GROUP)["pending"] == 0
+    assert data.xlen(keys.intake("claude")) == 0
+
+
+def test_a_slow_drain_whose_batch_was_taken_over_counts_none_of_it(data):
+    _fill(data, 10)
+    slow = _read_as(data, "slow", 10)
+    time.sleep(0.02)
+    assert drain(data, "claude", claim_idle_seconds=0.01).entries == 10
+    assert apply_batch(data, "claude", slow, "slow") == 0
+    assert _total(data) == 10
+
+
+def test_a_slow_drain_counts_only_the_part_of_its_batch_it_still_owns(data):
+    _fill(data, 10)
+    slow = _read_as(data, "slow", 10)
+    taken = [entry_id for entry_id, _ in slow[:4]]
+    data.xclaim(keys.intake("claude"), keys.GROUP, "other", 0, taken)
+    assert apply_batch(data, "claude", slow, "slow") == 6
+    assert apply_batch(data, "claude", slow[:4], "other") == 4
+    assert _total(data) == 10
+
+
+def test_entries_trimmed_from_the_stream_are_acknowledged_without_counting(data):
+    _fill(data, 5)
+    batch = _read_as(data, "trimmed", 5)
+    data.xdel(keys.intake("claude"), batch[0][0])
+    time.sleep(0.02)
+    assert drain(data, "claude", claim_idle_seconds=0.01).entries == 4
+    assert data.xpending(keys.intake("claude"), keys.GROUP)["pending"] == 0
+
+
+def test_a_worker_killed_while_draining_10000_reports_leaves_exact_totals(app, data, redis_server):
+    _fill(data, 10_000)
+    env = dict(os.environ, REDIS_URL=redis_server.url, RADAR_DRAIN_BATCH="50")
+    worker = subprocess.Popen([sys.executable, "-m", "aggregator", "worker"], env=env, start_new_session=True,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        Queue(keys.QUEUE, connection=queue_client(app.extensions["radar"].settings)).enqueue(
+            "workers.jobs.drain_service", "claude")
+        deadline = time.monotonic() + 60
+        while _total(data) == 0 and time.monotonic() < deadline:
+            time.sleep(0.002)
+    finally:
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait()
+    at_kill = _total(data)
+    assert 0 < at_kill < 10_000, "the worker should have been killed part way through"
+    time.sleep(0.05)
+    drain(data, "claude", claim_idle_seconds=0.01)
+    assert _total(data) == 10_000
+    assert data.hget(keys.bucket("claude", keys.MINUTE, keys.MINUTE.index(NOW)), "s:website") == "10000"
+    assert data.xpending(keys.intake("claude"), keys.GROUP)["pending"] == 0
+
+
+def test_an_entry_that_is_not_a_report_is_dropped_without_blocking_the_stream(data):
+    _fill(data, 3)
+    data.xadd(keys.intake("claude"), {"junk": "1"})
+    _fill(data, 2)
+    assert drain(data, "claude").entries == 5
+    assert _total(data) == 5
+    assert data.xlen(keys.intake("claude")) == 0
