@@ -16,11 +16,11 @@ from workers.drain import apply_batch, drain, ensure_group
 from .conftest import NOW
 
 
-def _fill(data, count, slug="claude"):
+def _fill(data, count, slug="claude", first=0):
     """Put `count` counted reports from distinct reporters into the intake stream."""
     service = load_catalog(os.path.join("aggregator", "services.toml")).get(slug)
     report = ReportIn(service, "website", "errors")
-    for n in range(count):
+    for n in range(first, first + count):
         submit(data, report, f"reporter-{n}", "GB-ENG", NOW, 900)
 
 
@@ -98,7 +98,7 @@ def test_a_worker_killed_while_draining_10000_reports_leaves_exact_totals(app, d
 def test_an_entry_that_is_not_a_report_is_dropped_without_blocking_the_stream(data):
     _fill(data, 3)
     data.xadd(keys.intake("claude"), {"junk": "1"})
-    _fill(data, 2)
+    _fill(data, 2, first=3)
     assert drain(data, "claude").entries == 5
     assert _total(data) == 5
     assert data.xlen(keys.intake("claude")) == 0
