@@ -94,12 +94,12 @@ def web(host, port, workers):
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                                "--workers", str(workers), "--worker-class", "gthread", "--threads", "8",
-                               "--graceful-timeout", "10", "--access-logfile", "-",
+                               "--graceful-timeout", "10",
                                "aggregator:create_app()"])
 
 
 @main.command()
-@click.option("--burst", is_flag=True, help="Stop when the queue is empty.")
+@click.option("--burst", is_flag=True, envvar="RADAR_WORKER_BURST", help="Stop when the queue is empty.")
 def worker(burst):
     """An RQ worker that runs drain jobs."""
     from rq import Worker
@@ -130,17 +130,17 @@ def scheduler():
 @main.command()
 @click.option("--url", envvar="RADAR_URL", default="http://127.0.0.1:8000", show_default=True,
               help="Base URL of a running Outage Radar.")
-@click.option("--service", default="claude", show_default=True, help="Service slug to report.")
-@click.option("--count", default=1000, show_default=True, type=click.IntRange(1, 10_000_000),
+@click.option("--service", envvar="RADAR_SIMULATE_SERVICE", default="claude", show_default=True, help="Service slug to report.")
+@click.option("--count", envvar="RADAR_SIMULATE_COUNT", default=1000, show_default=True, type=click.IntRange(1, 10_000_000),
               help="Reports to send.")
-@click.option("--rate", default=200.0, show_default=True, type=click.FloatRange(0.1, 100_000),
+@click.option("--rate", envvar="RADAR_SIMULATE_RATE", default=200.0, show_default=True, type=click.FloatRange(0.1, 100_000),
               help="Reports per second to offer.")
-@click.option("--surfaces", default="website=62,desktop=15,mobile=13,api=10", show_default=True,
+@click.option("--surfaces", envvar="RADAR_SIMULATE_SURFACES", default="website=62,desktop=15,mobile=13,api=10", show_default=True,
               help="Surface mix as name=weight pairs.")
-@click.option("--regions", default="US=40,GB=20,DE=15,IN=10,BR=8,JP=7", show_default=True,
+@click.option("--regions", envvar="RADAR_SIMULATE_REGIONS", default="US=40,GB=20,DE=15,IN=10,BR=8,JP=7", show_default=True,
               help="Country mix as CODE=weight pairs (takes effect when the server trusts this machine's "
                    "X-Forwarded-For, as `run` does).")
-@click.option("--concurrency", default=8, show_default=True, type=click.IntRange(1, 256),
+@click.option("--concurrency", envvar="RADAR_SIMULATE_CONCURRENCY", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Parallel connections.")
 def simulate(url, service, count, rate, surfaces, regions, concurrency):
     """Post synthetic reports to a running server, then wait until its summary shows them."""
