@@ -2,7 +2,11 @@
 from __future__ import annotations
 
 import os
+import socket
+import subprocess
+import sys
 import time
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -71,3 +75,49 @@ def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
     """POST a report as JSON from a given client address."""
     return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua},
                        environ_base={"REMOTE_ADDR": ip}, **kwargs)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def live_server(redis_server, tmp_path_factory):
+    """The production web server (gunicorn) in a subprocess on a free port; its output is shown if it fails."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("web") / "web.log"
+    env = dict(os.environ, REDIS_URL=redis_server.url, GEOIP_DB=TEST_GEOIP, PORT=str(port))
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", "1"], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/", timeout=2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the web server did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+    yield base
+    process.terminate()
+    process.wait(timeout=15)
+
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    """Debian's Chromium, headless, driven by Playwright."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+        yield chromium
+        chromium.close()
