@@ -1,0 +1,13 @@
+"""`python -m bench [NAME ...]`: run the benchmarks (all by default)."""
+import sys
+
+from . import drain, visibility
+
+BENCHMARKS = {"drain": drain.main, "visibility": visibility.main}
+
+names = sys.argv[1:] or list(BENCHMARKS)
+unknown = [n for n in names if n not in BENCHMARKS]
+if unknown:
+    sys.exit(f"unknown benchmark(s) {', '.join(unknown)} — known: {', '.join(BENCHMARKS)}")
+for name in names:
+    BENCHMARKS[name]()
