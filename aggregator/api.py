@@ -73,7 +73,7 @@ def post_report():
     last_hour = recent_totals(r.data, [slug], now)[slug] + int(accepted.counted)
     if wants_page:
         return redirect(url_for("pages.service", slug=slug, reported=report.surface,
-                                counted=int(accepted.counted)), code=303)
+                                counted=int(accepted.counted), id=accepted.id), code=303)
     return jsonify({"id": accepted.id, "service": slug, "surface": report.surface, "region": region,
                     "counted": accepted.counted, "reports_last_hour": last_hour}), 202
 

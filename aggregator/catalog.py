@@ -65,13 +65,17 @@ def load_catalog(path: str) -> Catalog:
             data = tomllib.load(fh)
     except FileNotFoundError:
         raise CatalogError(f"services file {path} does not exist (RADAR_SERVICES_FILE)") from None
-    except tomllib.TOMLDecodeError as exc:
+    except OSError as exc:
+        raise CatalogError(f"services file {path} cannot be read: {exc.strerror or exc}") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise CatalogError(f"services file {path} is not valid TOML: {exc}") from None
     entries = data.get("service")
     if not isinstance(entries, list) or not entries:
         raise CatalogError(f"services file {path} has no [[service]] tables")
     services = []
     for number, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise CatalogError(f"service #{number} in {path} must be a [[service]] table")
         slug = entry.get("slug")
         if not isinstance(slug, str) or not _SLUG.match(slug):
             raise CatalogError(f"service #{number} in {path}: slug {slug!r} must be lowercase letters, digits, dashes")
@@ -84,4 +88,7 @@ def load_catalog(path: str) -> Catalog:
             aliases=tuple(a.lower() for a in aliases),
             status_page=entry.get("status_page"),
         ))
-    return Catalog(tuple(services))
+    try:
+        return Catalog(tuple(services))
+    except CatalogError as exc:
+        raise CatalogError(f"services file {path}: {exc.message}") from None

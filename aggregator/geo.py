@@ -40,6 +40,10 @@ class GeoLocator:
     def __init__(self, path: str):
         import geoip2.database
         self._reader = geoip2.database.Reader(path)
+        kind = self._reader.metadata().database_type
+        if "City" not in kind:  # reader.city() raises TypeError on every lookup in any other database
+            self._reader.close()
+            raise ValueError(f"{kind} is not a City database")
 
     def region(self, address: str) -> str:
         import geoip2.errors

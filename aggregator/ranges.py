@@ -15,6 +15,7 @@ MAX_BUCKETS = 2880
 DEFAULT_SPAN = {"1m": 3600, "15m": 86400, "1h": 7 * 86400}
 _WINDOW = re.compile(r"^(\d{1,4})([mhd])$")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
+_EARLIEST, _LATEST = 0.0, datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 
 
 @dataclass(frozen=True)
@@ -55,17 +56,20 @@ def parse_instant(raw: str | None, name: str) -> float | None:
     if raw is None or raw == "":
         return None
     try:
-        return float(raw)
+        value = float(raw)
     except ValueError:
-        pass
-    try:
-        parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        raise ValidationError(f"'{name}' must be unix seconds or an ISO 8601 time like 2026-11-25T12:00:00Z "
-                              f"— got '{raw}'", field=name) from None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.timestamp()
+        try:
+            parsed = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+        except ValueError:
+            raise ValidationError(f"'{name}' must be unix seconds or an ISO 8601 time like 2026-11-25T12:00:00Z "
+                                  f"— got '{raw}'", field=name) from None
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        value = parsed.timestamp()
+    # float() takes 'nan' and 'inf', and far-off years parse too; neither can be bucketed or printed back.
+    if not _EARLIEST <= value < _LATEST:
+        raise ValidationError(f"'{name}' must be a time between 1970 and 9998 — got '{raw}'", field=name)
+    return value
 
 
 def bucket_range(resolution: keys.Resolution, start: float | None, end: float | None, now: float) -> Range:
@@ -84,7 +88,8 @@ def bucket_range(resolution: keys.Resolution, start: float | None, end: float | 
 def window_range(seconds: int, now: float) -> Range:
     """The finest resolution whose buckets still cover a window of `seconds` within MAX_BUCKETS and retention."""
     for resolution in keys.RESOLUTIONS.values():
-        if seconds / resolution.seconds <= MAX_BUCKETS and seconds <= resolution.retention:
+        # A window that does not start on a bucket boundary touches one bucket more than it spans.
+        if seconds / resolution.seconds + 1 <= MAX_BUCKETS and seconds <= resolution.retention:
             return bucket_range(resolution, now - seconds, now, now)
     raise ValidationError(f"a window of {seconds} s is longer than the data kept", field="window")
 

@@ -1,0 +1,215 @@
+"""No raw client address is ever written to Redis; reporters are known only by a daily keyed hash."""
+from __future__ import annotations
+
+import ipaddress
+import zlib
+
+import pytest
+import redis
+
+from aggregator import create_app
+from aggregator.identity import SALT_TTL, Reporters
+from workers import keys
+
+from .conftest import NOW, TEST_GEOIP
+
+DAY = 86400
+
+# Every address a request below carries: clients (IPv4, IPv6, private, behind a proxy) and the proxies.
+CLIENTS = ["81.2.69.142", "2001:218::1", "216.160.83.56", "192.168.77.201", "89.160.20.112", "2a02:cf40::7"]
+PROXIES = ["10.9.8.7", "10.9.8.6"]
+
+
+@pytest.fixture
+def app(redis_server):
+    """The conftest app, also trusting 10.0.0.0/8 as reverse proxies."""
+    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "TRUSTED_PROXIES": "10.0.0.0/8"})
+    app.extensions["radar"].clock = lambda: NOW
+    return app
+
+
+def needles(address: str) -> list[bytes]:
+    """The forms an address could be stored in: as written, fully written out, and packed."""
+    ip = ipaddress.ip_address(address)
+    forms = {address.encode(), str(ip).encode(), ip.exploded.encode(), ip.packed}
+    if ip.version == 6:
+        forms.add(ip.exploded.replace(":", "").encode())
+    return sorted(forms)
+
+
+def _decompressed(value: bytes) -> list[bytes]:
+    try:
+        return [zlib.decompress(value)]
+    except zlib.error:
+        return []
+
+
+def everything_stored(server_url: str) -> tuple[list[bytes], dict[bytes, str]]:
+    """Every key name, value, field name, member, score, stream id and group of every database."""
+    blobs: list[bytes] = []
+    types: dict[bytes, str] = {}
+    with redis.Redis.from_url(server_url) as conn:
+        databases = [int(name[2:]) for name in conn.info("keyspace")]
+    for db in databases:
+        with redis.Redis.from_url(server_url, db=db) as r:
+            for key in r.scan_iter(count=1000):
+                kind = r.type(key).decode()
+                types[key] = kind
+                blobs.append(key)
+                if kind == "string":
+                    blobs.append(r.get(key) or b"")
+                elif kind == "hash":
+                    for name, value in r.hgetall(key).items():
+                        blobs += [name, value]
+                        if key.startswith(b"rq:job:") and name == b"data":
+                            blobs += _decompressed(value)
+                elif kind == "list":
+                    blobs += r.lrange(key, 0, -1)
+                elif kind == "set":
+                    blobs += list(r.smembers(key))
+                elif kind == "zset":
+                    for member, score in r.zrange(key, 0, -1, withscores=True):
+                        blobs += [member, repr(score).encode()]
+                elif kind == "stream":
+                    for entry_id, fields in r.xrange(key):
+                        blobs.append(entry_id)
+                        for name, value in fields.items():
+                            blobs += [name, value]
+                            blobs += _decompressed(value)
+                    for group in r.xinfo_groups(key):
+                        blobs.append(group["name"])
+                        blobs += [c["name"] for c in r.xinfo_consumers(key, group["name"])]
+                else:
+                    pytest.fail(f"key {key!r} has type {kind}, which this scan does not read")
+    return blobs, types
+
+
+def leaks(blobs: list[bytes], addresses: list[str]) -> list[tuple[str, bytes]]:
+    """(address, stored value) for every stored value holding an address in any of its forms."""
+    found = []
+    for blob in blobs:
+        text = blob.decode("utf-8", errors="ignore").lower().encode()
+        for address in addresses:
+            for needle in needles(address):
+                if needle.lower() in text or needle in blob:
+                    found.append((address, blob[:200]))
+    return found
+
+
+def post_from_everyone(client):
+    reports = [
+        ("81.2.69.142", None, "firefox", {"service": "claude", "surface": "website", "symptom": "login"}),
+        ("81.2.69.142", None, "firefox", {"service": "claude", "surface": "website"}),  # a repeat: deduped
+        ("2001:218::1", None, "safari", {"service": "claude", "surface": "api", "comment": "502s everywhere"}),
+        ("192.168.77.201", None, "curl/8", {"service": "chatgpt", "surface": "mobile", "symptom": "slow"}),
+        ("10.9.8.7", "216.160.83.56, 10.9.8.6", "edge", {"service": "claude", "surface": "desktop"}),
+        ("10.9.8.7", "89.160.20.112", "chrome", {"service": "github", "surface": "website",
+                                                 "comment": "cannot push"}),
+        ("10.9.8.7", "2a02:cf40::7, 10.9.8.6", "chrome", {"service": "slack", "surface": "desktop"}),
+    ]
+    answers = []
+    for remote, forwarded, ua, body in reports:
+        headers = {"User-Agent": ua, **({"X-Forwarded-For": forwarded} if forwarded else {})}
+        response = client.post("/api/v1/reports", json=body, headers=headers, environ_base={"REMOTE_ADDR": remote})
+        assert response.status_code == 202, response.get_json()
+        answers.append(response.get_json())
+    return answers
+
+
+def test_the_addresses_are_believed_as_the_privacy_scan_assumes(client):
+    # Guards the scan below: these requests really carry these client addresses to the app.
+    regions = [a["region"] for a in post_from_everyone(client)]
+    assert regions == ["GB-ENG", "GB-ENG", "JP", "unknown", "US-WA", "SE-E", "NO"]
+
+
+def test_no_client_or_proxy_address_is_stored_anywhere_in_redis_before_or_after_draining(
+        client, redis_server, run_jobs):
+    post_from_everyone(client)
+    before, types_before = everything_stored(redis_server.url)
+    run_jobs()
+    after, types_after = everything_stored(redis_server.url)
+
+    # The scans saw what a report leaves behind: intake streams, dedupe marks, the salt, RQ's jobs...
+    assert any(k.startswith(b"rq:job:") for k in types_before)
+    assert any(k.startswith(b"rq:job:") for k in types_after)
+    assert keys.intake("claude").encode() in types_before
+    assert any(b":seen:" in k for k in types_after)
+    # ...and, once drained, the buckets and the comments.
+    assert keys.comments("claude").encode() in types_after
+    assert any(types_after[k] == "hash" and k.startswith(b"radar:{claude}:m:") for k in types_after)
+    assert {"string", "hash", "stream", "set", "zset"} <= set(types_after.values())
+    # RQ's job payloads were unpacked and read, not just their compressed bytes.
+    assert any(b.startswith(b"\x80") and b"workers.jobs.drain_service" in b for b in after)
+
+    assert leaks(before, CLIENTS + PROXIES) == []
+    assert leaks(after, CLIENTS + PROXIES) == []
+
+
+def test_the_scan_would_find_an_address_if_one_were_stored(client, data, redis_server):
+    # The scan itself is checked: an address planted in each kind of value, and zlib-compressed, is found.
+    post_from_everyone(client)
+    data.hset("planted:hash", "where", "from 81.2.69.142")
+    data.xadd("planted:stream", {"2001:0218:0000:0000:0000:0000:0000:0001": "x"})
+    data.zadd("planted:zset", {"192.168.77.201": 1})
+    data.rpush("planted:list", "x", "216.160.83.56")
+    blobs, _ = everything_stored(redis_server.url)
+    assert {address for address, _ in leaks(blobs, CLIENTS)} == {
+        "81.2.69.142", "2001:218::1", "192.168.77.201", "216.160.83.56"}
+
+    compressed = zlib.compress(b"\x80\x05\x95 pickled ('89.160.20.112',)")
+    assert leaks(_decompressed(compressed), CLIENTS) == [("89.160.20.112", zlib.decompress(compressed)[:200])]
+
+
+# --- the reporter hash ------------------------------------------------------------------------------
+
+def test_the_reporter_hash_is_stable_for_one_address_and_browser_within_a_day(data):
+    reporters = Reporters(data)
+    first = reporters.reporter("81.2.69.142", "firefox", NOW)
+    assert reporters.reporter("81.2.69.142", "firefox", NOW + 60) == first
+    assert "81.2.69.142" not in first
+    assert len(first) == 32 and int(first, 16) >= 0
+
+
+def test_every_web_process_makes_the_same_reporter_hash_from_the_shared_daily_key(data):
+    assert Reporters(data).reporter("2001:218::1", "safari", NOW) == \
+        Reporters(data).reporter("2001:218::1", "safari", NOW)
+
+
+def test_a_different_user_agent_is_a_different_reporter(data):
+    reporters = Reporters(data)
+    assert reporters.reporter("81.2.69.142", "firefox", NOW) != reporters.reporter("81.2.69.142", "chrome", NOW)
+
+
+def test_a_different_address_is_a_different_reporter(data):
+    reporters = Reporters(data)
+    assert reporters.reporter("81.2.69.142", "firefox", NOW) != reporters.reporter("81.2.69.143", "firefox", NOW)
+
+
+def test_the_same_reporter_has_another_hash_on_another_day(data):
+    reporters = Reporters(data)
+    today = reporters.reporter("81.2.69.142", "firefox", NOW)
+    tomorrow = reporters.reporter("81.2.69.142", "firefox", NOW + DAY)
+    assert today != tomorrow
+    # Back to the first day, the first day's key is used again.
+    assert reporters.reporter("81.2.69.142", "firefox", NOW) == today
+    assert Reporters(data).reporter("81.2.69.142", "firefox", NOW + DAY) == tomorrow
+
+
+def test_the_days_salt_key_expires(data):
+    Reporters(data).reporter("81.2.69.142", "firefox", NOW)
+    Reporters(data).reporter("81.2.69.142", "firefox", NOW + DAY)
+    salts = sorted(data.scan_iter(match=keys.daily_salt("*")))
+    assert len(salts) == 2
+    for salt in salts:
+        assert 0 < data.ttl(salt) <= SALT_TTL
+    assert SALT_TTL <= 2 * DAY
+
+
+def test_a_report_leaves_only_a_salt_with_a_ttl_and_the_hash_behind(client, data):
+    response = client.post("/api/v1/reports", json={"service": "claude", "surface": "website"},
+                           headers={"User-Agent": "firefox"}, environ_base={"REMOTE_ADDR": "81.2.69.142"})
+    assert response.status_code == 202
+    salts = list(data.scan_iter(match=keys.daily_salt("*")))
+    assert len(salts) == 1 and data.ttl(salts[0]) > 0
+    reporter = Reporters(data).reporter("81.2.69.142", "firefox", NOW)
+    assert data.exists(keys.seen("claude", reporter))
