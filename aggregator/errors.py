@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import Flask, jsonify
+from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from .exceptions import DataUnavailable, RadarError
@@ -38,7 +38,11 @@ def _http_error(exc: HTTPException):
 
 def _redis_down(exc: redis.RedisError):
     log.warning("data store unavailable: %s", exc)
-    return _radar_error(DataUnavailable("data temporarily unavailable — try again in a few seconds"))
+    error = DataUnavailable("data temporarily unavailable — try again in a few seconds")
+    if request.blueprint == "pages":
+        return (render_template("error.html", message=error.message), error.status,
+                {"Retry-After": str(RETRY_AFTER_SECONDS)})
+    return _radar_error(error)
 
 
 def _unexpected(exc: Exception):

@@ -12,6 +12,10 @@ SALT_TTL = 2 * 86400
 """A day's key outlives its day by one more, then is gone: nobody can link hashes across days after that."""
 
 
+REFRESH_SECONDS = 60
+"""How long a process trusts its copy of the day's key; if Redis lost it, every process agrees again soon."""
+
+
 class Reporters:
     """Makes reporter hashes; the day's random key lives in Redis so every web process agrees on it."""
 
@@ -19,17 +23,18 @@ class Reporters:
         self._redis = redis
         self._day = ""
         self._key = b""
+        self._fetched = float("-inf")
 
-    def _key_for(self, day: str) -> bytes:
-        if day != self._day:
+    def _key_for(self, day: str, now: float) -> bytes:
+        if day != self._day or now - self._fetched > REFRESH_SECONDS:
             name = keys.daily_salt(day)
             self._redis.set(name, secrets.token_hex(32), nx=True, ex=SALT_TTL)
             self._key = bytes.fromhex(self._redis.get(name))
-            self._day = day
+            self._day, self._fetched = day, now
         return self._key
 
     def reporter(self, address: str, user_agent: str, now: float) -> str:
         """The opaque id of a reporter for today; the address itself is never stored."""
         day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
-        digest = hmac.new(self._key_for(day), f"{address}\0{user_agent}".encode(), hashlib.sha256)
+        digest = hmac.new(self._key_for(day, now), f"{address}\0{user_agent}".encode(), hashlib.sha256)
         return digest.hexdigest()[:32]

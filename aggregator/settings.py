@@ -114,9 +114,9 @@ class Settings:
         values = {}
         for setting in SETTINGS:
             raw = overrides.get(setting.name, environ.get(setting.name, setting.default))
-            if not isinstance(raw, str):
-                values[setting.name] = raw
-                continue
+            if isinstance(raw, (list, tuple)):
+                raw = ",".join(map(str, raw))
+            raw = str(raw)
             try:
                 values[setting.name] = setting.parse(raw)
             except ValueError as exc:

@@ -213,3 +213,15 @@ def test_a_report_leaves_only_a_salt_with_a_ttl_and_the_hash_behind(client, data
     assert len(salts) == 1 and data.ttl(salts[0]) > 0
     reporter = Reporters(data).reporter("81.2.69.142", "firefox", NOW)
     assert data.exists(keys.seen("claude", reporter))
+
+
+def test_processes_agree_on_a_new_day_key_within_a_minute_after_redis_lost_it(data):
+    from aggregator.identity import REFRESH_SECONDS, Reporters
+
+    now = 1_800_000_000.0
+    first, second = Reporters(data), Reporters(data)
+    assert first.reporter("192.0.2.1", "ua", now) == second.reporter("192.0.2.1", "ua", now)
+    data.flushall()
+    third = Reporters(data)
+    later = now + REFRESH_SECONDS + 1
+    assert first.reporter("192.0.2.1", "ua", later) == third.reporter("192.0.2.1", "ua", later)
