@@ -19,8 +19,11 @@ class Service:
     name: str
     aliases: tuple[str, ...] = ()
     status_page: str | None = None
+    webhooks: tuple[str, ...] = ()
+    slack_webhooks: tuple[str, ...] = ()
 
     def to_dict(self) -> dict:
+        """The public view: webhook URLs are secrets of the operator and stay out of it."""
         return {"slug": self.slug, "name": self.name, "aliases": list(self.aliases), "status_page": self.status_page}
 
 
@@ -58,6 +61,15 @@ class Catalog:
         raise UnknownService(f"unknown service '{name}' — {label}: {hint}", field=field)
 
 
+def _strings(entry: dict, name: str, slug: str, path: str) -> tuple[str, ...]:
+    values = entry.get(name, [])
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        raise CatalogError(f"service '{slug}' in {path}: {name} must be a list of strings")
+    if name != "aliases" and not all(v.startswith(("http://", "https://")) for v in values):
+        raise CatalogError(f"service '{slug}' in {path}: {name} must be http:// or https:// URLs")
+    return tuple(values)
+
+
 def load_catalog(path: str) -> Catalog:
     """Read and check a catalog file; CatalogError says what is wrong and where."""
     try:
@@ -79,14 +91,15 @@ def load_catalog(path: str) -> Catalog:
         slug = entry.get("slug")
         if not isinstance(slug, str) or not _SLUG.match(slug):
             raise CatalogError(f"service #{number} in {path}: slug {slug!r} must be lowercase letters, digits, dashes")
-        aliases = entry.get("aliases", [])
-        if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
-            raise CatalogError(f"service '{slug}' in {path}: aliases must be a list of strings")
+        aliases, webhooks, slack = (_strings(entry, name, slug, path) for name in ("aliases", "webhooks",
+                                                                                     "slack_webhooks"))
         services.append(Service(
             slug=slug,
             name=str(entry.get("name", slug)),
             aliases=tuple(a.lower() for a in aliases),
             status_page=entry.get("status_page"),
+            webhooks=webhooks,
+            slack_webhooks=slack,
         ))
     try:
         return Catalog(tuple(services))

@@ -45,6 +45,14 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _urls(raw: str) -> tuple:
+    urls = tuple(part.strip() for part in raw.split(",") if part.strip())
+    for url in urls:
+        if not url.startswith(("http://", "https://")):
+            raise ValueError(f"'{url}' must start with http:// or https://")
+    return urls
+
+
 def _text(raw: str) -> str:
     return raw.strip()
 
@@ -84,6 +92,17 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_CLAIM_IDLE_SECONDS", "30", _positive_int,
             "reports read by a drain that died are taken over after this many seconds"),
     Setting("RADAR_COMMENTS_KEPT", "10000", _positive_int, "newest comments kept per service"),
+    Setting("RADAR_EVALUATE_INTERVAL", "60", _positive_int,
+            "seconds between the scheduler's detection runs over every service"),
+    Setting("RADAR_DETECT_COUNTRIES", "20", _positive_int,
+            "per service, the countries with the most recent reports that get their own detection"),
+    Setting("RADAR_PUBLIC_URL", "http://127.0.0.1:8000", _text, "the address people reach this site at, for links in alerts"),
+    Setting("RADAR_WEBHOOK_URLS", "", _urls,
+            "comma-separated URLs that receive every incident change as signed JSON"),
+    Setting("RADAR_SLACK_WEBHOOK_URLS", "", _urls,
+            "comma-separated Slack-compatible incoming-webhook URLs that receive every incident change"),
+    Setting("RADAR_WEBHOOK_SECRET", "", _text,
+            "key for the X-Radar-Signature HMAC-SHA256 header of webhook requests; required when webhooks are set"),
 )
 
 
@@ -106,6 +125,12 @@ class Settings:
     RADAR_DRAIN_INTERVAL: int
     RADAR_CLAIM_IDLE_SECONDS: int
     RADAR_COMMENTS_KEPT: int
+    RADAR_EVALUATE_INTERVAL: int
+    RADAR_DETECT_COUNTRIES: int
+    RADAR_PUBLIC_URL: str
+    RADAR_WEBHOOK_URLS: tuple
+    RADAR_SLACK_WEBHOOK_URLS: tuple
+    RADAR_WEBHOOK_SECRET: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
@@ -124,6 +149,9 @@ class Settings:
         unknown = set(overrides) - {s.name for s in SETTINGS}
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
+        if values["RADAR_WEBHOOK_URLS"] and not values["RADAR_WEBHOOK_SECRET"]:
+            raise SettingsError("RADAR_WEBHOOK_URLS is set but RADAR_WEBHOOK_SECRET is empty — receivers could not "
+                                "check that a request comes from this site; set a long random secret")
         if not values["REDIS_DATA_URL"]:
             values["REDIS_DATA_URL"] = values["REDIS_URL"]
         return cls(**values)
