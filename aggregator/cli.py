@@ -109,7 +109,10 @@ def worker(burst):
     from .stores import queue_client
     settings = _redis_urls(_settings())
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
-    Worker([keys.QUEUE], connection=queue_client(settings)).work(burst=burst, logging_level="WARNING")
+    # with_scheduler: retries with a delay (alert deliveries) wait in RQ's scheduled registry until a
+    # worker's scheduler moves them back to the queue; RQ cron does not.
+    Worker([keys.QUEUE], connection=queue_client(settings)).work(burst=burst, with_scheduler=True,
+                                                                 logging_level="WARNING")
 
 
 @main.command()
