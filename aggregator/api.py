@@ -10,7 +10,7 @@ from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from rq import Queue
 
 from workers import keys
-from workers.buckets import read_buckets, recent_totals
+from workers.buckets import last_hour, read_buckets, recent_totals
 from workers.summary import summarize
 
 from . import geo, pages, ranges
@@ -21,8 +21,6 @@ from .intake import SURFACES, parse_report, submit
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
-_FORMS = ("application/x-www-form-urlencoded", "multipart/form-data")
-
 
 def _report_body():
     """The report's fields from a JSON or form body."""
@@ -31,9 +29,9 @@ def _report_body():
         body = request.get_json(silent=True)
         if body is None:
             raise MalformedBody("the body is not valid JSON", field=None)
-        return body, False
-    if mimetype in _FORMS:
-        return request.form.to_dict(), True
+        return body
+    if mimetype in pages.FORM_TYPES:
+        return request.form.to_dict()
     raise UnsupportedMediaType(
         f"send the report as application/json or a form, not '{mimetype or 'no content type'}'")
 
@@ -49,14 +47,12 @@ def _enqueue_drain(slug: str) -> None:
 
 @bp.post("/reports")
 def post_report():
-    body, from_form = _report_body()
-    # A plain HTML form (no JavaScript) gets pages back; API clients get JSON.
-    wants_page = from_form and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+    body = _report_body()
     r = radar()
     try:
         report = parse_report(body, r.catalog)
     except RadarError as exc:
-        if wants_page:
+        if pages.wants_page():
             return pages.form_error(exc)
         raise
     now = r.clock()
@@ -69,13 +65,11 @@ def post_report():
     if accepted.needs_drain:
         _enqueue_drain(report.service.slug)
     slug = report.service.slug
-    # The drain applies this report within a second or two; until then the buckets do not hold it yet.
-    last_hour = recent_totals(r.data, [slug], now)[slug] + int(accepted.counted)
-    if wants_page:
+    if pages.wants_page():
         return redirect(url_for("pages.service", slug=slug, reported=report.surface,
                                 counted=int(accepted.counted), id=accepted.id), code=303)
     return jsonify({"id": accepted.id, "service": slug, "surface": report.surface, "region": region,
-                    "counted": accepted.counted, "reports_last_hour": last_hour}), 202
+                    "counted": accepted.counted, "reports_last_hour": last_hour(r.data, slug, now, accepted.id)}), 202
 
 
 @bp.get("/services")

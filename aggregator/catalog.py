@@ -70,6 +70,16 @@ def _strings(entry: dict, name: str, slug: str, path: str) -> tuple[str, ...]:
     return tuple(values)
 
 
+def _status_page(entry: dict, slug: str, path: str) -> str | None:
+    """The status page link; only http(s), since it is rendered as a link (a javascript: URL would run)."""
+    value = entry.get("status_page")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.startswith(("http://", "https://")):
+        raise CatalogError(f"service '{slug}' in {path}: status_page must be an http:// or https:// URL")
+    return value
+
+
 def load_catalog(path: str) -> Catalog:
     """Read and check a catalog file; CatalogError says what is wrong and where."""
     try:
@@ -97,7 +107,7 @@ def load_catalog(path: str) -> Catalog:
             slug=slug,
             name=str(entry.get("name", slug)),
             aliases=tuple(a.lower() for a in aliases),
-            status_page=entry.get("status_page"),
+            status_page=_status_page(entry, slug, path),
             webhooks=webhooks,
             slack_webhooks=slack,
         ))

@@ -45,42 +45,53 @@ def main():
 def run(host, port, rq_workers):
     """All in one: Redis (embedded unless REDIS_URL is set), the web app, RQ workers and the scheduler."""
     settings = _settings()
-    server = None
     env = dict(os.environ, HOST=host, PORT=str(port))
     # The demo trusts X-Forwarded-For from this machine only, so `simulate` can spread reports over regions.
     env.setdefault("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
-    if not settings.REDIS_URL:
-        from .embedded import start
-        server = start(settings.RADAR_VAR_DIR)
-        env["REDIS_URL"] = server.url
-        click.echo(f"embedded Redis: {server.url}")
-    command = [sys.executable, "-m", "aggregator"]
-    children = [subprocess.Popen([*command, "web"], env=env),
-                *(subprocess.Popen([*command, "worker"], env=env) for _ in range(rq_workers)),
-                subprocess.Popen([*command, "scheduler"], env=env)]
-    click.echo(f"Outage Radar is running at http://{host}:{port}/ — Ctrl-C stops it")
 
     def stop(*_):
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, stop)
+    server, children = None, []
     try:
+        if not settings.REDIS_URL:
+            from .embedded import start
+            try:
+                server = start(settings.RADAR_VAR_DIR)
+            except RuntimeError as exc:
+                raise click.ClickException(str(exc)) from None
+            env["REDIS_URL"] = server.url
+            click.echo(f"embedded Redis: {server.url}")
+        command = [sys.executable, "-m", "aggregator"]
+        # Own sessions: Ctrl-C reaches only this process, which then stops the parts in order (Redis last),
+        # instead of every part at once with Redis gone under a drain that is still writing.
+        for part in ["web", *["worker"] * rq_workers, "scheduler"]:
+            children.append(subprocess.Popen([*command, part], env=env, start_new_session=True))
+        click.echo(f"Outage Radar is running at http://{host}:{port}/ — Ctrl-C stops it")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         click.echo("a process stopped unexpectedly; stopping the rest", err=True)
     except KeyboardInterrupt:
         click.echo("stopping…")
     finally:
-        for child in children:
-            if child.poll() is None:
-                child.send_signal(signal.SIGTERM)
-        for child in children:
-            try:
-                child.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        _stop_all(children)
         if server is not None:
             server.stop()
+
+
+def _stop_all(children: list[subprocess.Popen]) -> None:
+    for child in children:
+        if child.poll() is None:
+            child.send_signal(signal.SIGTERM)
+    for child in children:
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+            child.wait()
 
 
 @main.command()

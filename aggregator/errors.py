@@ -7,6 +7,8 @@ import redis
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
+from . import pages
+from .app import MAX_BODY_BYTES
 from .exceptions import DataUnavailable, RadarError
 
 log = logging.getLogger(__name__)
@@ -31,7 +33,7 @@ def _http_error(exc: HTTPException):
     messages = {
         404: "no such page or endpoint",
         405: "method not allowed here",
-        413: f"the body is larger than {4096} bytes",
+        413: f"the body is larger than {MAX_BODY_BYTES} bytes",
     }
     return error_response(exc.code or 500, code, messages.get(exc.code, (exc.description or code).lower()))
 
@@ -39,7 +41,7 @@ def _http_error(exc: HTTPException):
 def _redis_down(exc: redis.RedisError):
     log.warning("data store unavailable: %s", exc)
     error = DataUnavailable("data temporarily unavailable — try again in a few seconds")
-    if request.blueprint == "pages":
+    if request.blueprint == "pages" or pages.wants_page():
         return (render_template("error.html", message=error.message), error.status,
                 {"Retry-After": str(RETRY_AFTER_SECONDS)})
     return _radar_error(error)
@@ -53,6 +55,7 @@ def _unexpected(exc: Exception):
 def init_app(app: Flask) -> None:
     app.register_error_handler(RadarError, _radar_error)
     app.register_error_handler(HTTPException, _http_error)
-    app.register_error_handler(redis.ConnectionError, _redis_down)
-    app.register_error_handler(redis.TimeoutError, _redis_down)
+    # Every Redis failure is the store's state, not the request's fault: out of memory, MISCONF (disk full),
+    # READONLY after a failover, as well as connection loss; the client should come back later.
+    app.register_error_handler(redis.RedisError, _redis_down)
     app.register_error_handler(Exception, _unexpected)

@@ -56,6 +56,10 @@ def _text_field(data: Mapping[str, Any], name: str, required: bool) -> str:
         return ""
     if not isinstance(value, str):
         raise ValidationError(f"'{name}' must be a string, not {type(value).__name__}", field=name)
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:  # JSON allows lone surrogates ("\ud800"), which no store can hold
+        raise ValidationError(f"'{name}' contains characters that are not valid text", field=name) from None
     return value.strip()
 
 

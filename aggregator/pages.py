@@ -5,8 +5,7 @@ import re
 
 from flask import Blueprint, render_template, request
 
-from workers import keys
-from workers.buckets import recent_totals
+from workers.buckets import last_hour, recent_totals
 
 from .app import radar
 from .exceptions import RadarError, UnknownService
@@ -38,19 +37,23 @@ def service(slug: str):
         return render_template("error.html", message=exc.message), 404
     reported = request.args.get("reported")
     counted = request.args.get("counted") == "1"
-    # The browser is usually back before the drain has run: a report still in the stream is not in the buckets.
-    pending = counted and _still_queued(r.data, found.slug, request.args.get("id", ""))
-    last_hour = recent_totals(r.data, [found.slug], r.clock())[found.slug] + int(pending)
+    entry_id = request.args.get("id", "")
+    # The browser is usually back before the drain has run: its report may still wait in the stream.
+    count = last_hour(r.data, found.slug, r.clock(), entry_id if _ENTRY_ID.fullmatch(entry_id) else None)
     return render_template(
-        "service.html", service=found, last_hour=last_hour,
+        "service.html", service=found, last_hour=count,
         surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
         reported=SURFACE_LABELS.get(reported), counted=counted,
     )
 
 
-def _still_queued(data, slug: str, entry_id: str) -> bool:
-    """Whether the report `entry_id` waits in the service's intake stream, not yet drained."""
-    return bool(_ENTRY_ID.fullmatch(entry_id)) and bool(data.xrange(keys.intake(slug), entry_id, entry_id, count=1))
+FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
+def wants_page() -> bool:
+    """A plain HTML form (no JavaScript) posts form fields and prefers HTML; it gets pages back, not JSON."""
+    return (request.mimetype in FORM_TYPES
+            and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html")
 
 
 def form_error(exc: RadarError):

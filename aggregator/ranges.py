@@ -91,7 +91,9 @@ def window_range(seconds: int, now: float) -> Range:
         # A window that does not start on a bucket boundary touches one bucket more than it spans.
         if seconds / resolution.seconds + 1 <= MAX_BUCKETS and seconds <= resolution.retention:
             return bucket_range(resolution, now - seconds, now, now)
-    raise ValidationError(f"a window of {seconds} s is longer than the data kept", field="window")
+    longest = (MAX_BUCKETS - 1) * keys.HOUR.seconds // 3600
+    raise ValidationError(f"'window' may be at most {longest}h (about {longest // 24} days); for longer spans "
+                          "read /series with resolution=1h", field="window")
 
 
 def iso(ts: float) -> str:

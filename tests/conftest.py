@@ -39,7 +39,6 @@ def redis_server(tmp_path_factory):
 def _empty_redis(request):
     if "redis_server" in request.fixturenames or "app" in request.fixturenames:
         server = request.getfixturevalue("redis_server")
-        Settings.from_env(REDIS_URL=server.url)
         with data_client(Settings.from_env(REDIS_URL=server.url)) as r:
             r.flushall()
     yield
@@ -115,6 +114,8 @@ CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 def browser():
     """Debian's Chromium, headless, driven by Playwright."""
     from playwright.sync_api import sync_playwright
+    if not os.path.exists(CHROMIUM):
+        pytest.fail(f"browser tests need Chromium at {CHROMIUM}: `apt-get install chromium`, or set CHROMIUM")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
             executable_path=CHROMIUM,

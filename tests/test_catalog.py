@@ -255,3 +255,10 @@ def test_a_duplicate_slug_is_a_catalog_error(tmp_path):
 def test_a_catalog_built_in_code_also_refuses_a_name_used_twice():
     with pytest.raises(CatalogError, match="'b'"):
         Catalog((Service("a", "A", ("b",)), Service("b", "B")))
+
+
+def test_a_status_page_that_is_not_an_http_url_is_refused(tmp_path):
+    path = tmp_path / "services.toml"
+    path.write_text('[[service]]\nslug = "x"\nname = "X"\nstatus_page = "javascript:alert(1)"\n')
+    with pytest.raises(CatalogError, match="status_page must be an http"):
+        load_catalog(str(path))

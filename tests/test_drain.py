@@ -97,8 +97,29 @@ def test_a_worker_killed_while_draining_10000_reports_leaves_exact_totals(app, d
 
 def test_an_entry_that_is_not_a_report_is_dropped_without_blocking_the_stream(data):
     _fill(data, 3)
-    data.xadd(keys.intake("claude"), {"junk": "1"})
+    for junk in ({"junk": "1"}, {"ts": "inf", "surface": "api"}, {"ts": "nan", "surface": "api"},
+                 {"ts": "1", "surface": ""}):
+        data.xadd(keys.intake("claude"), junk)
     _fill(data, 2, first=3)
     assert drain(data, "claude").entries == 5
     assert _total(data) == 5
     assert data.xlen(keys.intake("claude")) == 0
+
+
+def test_a_finished_drain_leaves_no_consumer_behind(data):
+    _fill(data, 30)
+    for _ in range(3):
+        drain(data, "claude", batch_size=7)
+    assert data.xinfo_consumers(keys.intake("claude"), keys.GROUP) == []
+
+
+def test_a_consumer_that_still_holds_entries_is_never_forgotten(data, monkeypatch):
+    import workers.drain as drain_module
+
+    _fill(data, 5)
+    _read_as(data, "killed", 5)
+    monkeypatch.setattr(drain_module, "IDLE_CONSUMER_MS", 0)
+    time.sleep(0.01)
+    drain(data, "claude", claim_idle_seconds=3600)
+    (consumer,) = data.xinfo_consumers(keys.intake("claude"), keys.GROUP)
+    assert consumer["name"] == "killed" and consumer["pending"] == 5

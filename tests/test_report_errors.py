@@ -143,3 +143,10 @@ def test_the_error_body_has_exactly_code_message_and_field(client, request_kind)
     assert isinstance(body["error"]["code"], str) and body["error"]["code"]
     assert isinstance(body["error"]["message"], str) and body["error"]["message"]
     assert body["error"]["field"] is None or isinstance(body["error"]["field"], str)
+
+
+def test_a_comment_with_a_lone_surrogate_is_refused_naming_the_field(client):
+    response = client.post("/api/v1/reports", data='{"service": "claude", "surface": "api", "comment": "\\ud800"}',
+                           content_type="application/json")
+    assert response.status_code == 400
+    assert response.get_json()["error"]["field"] == "comment"

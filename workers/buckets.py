@@ -1,6 +1,7 @@
 """Time buckets of report counts: what one report adds to them, and reading them back."""
 from __future__ import annotations
 
+import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -36,7 +37,11 @@ class Entry:
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> "Entry":
-        return cls(ts=float(fields["ts"]), surface=fields["surface"], symptom=fields.get("symptom", ""),
+        """The entry a stream holds; ValueError or KeyError if it is not a report."""
+        ts = float(fields["ts"])
+        if not math.isfinite(ts) or ts < 0 or not fields["surface"]:
+            raise ValueError(f"not a report time or surface: {fields!r}")
+        return cls(ts=ts, surface=fields["surface"], symptom=fields.get("symptom", ""),
                    region=fields.get("region", UNKNOWN), counted=fields.get("counted", "1") == "1",
                    comment=fields.get("comment", ""))
 
@@ -117,3 +122,19 @@ def recent_totals(redis, slugs: list[str], now: float, minutes: int = 60) -> dic
                 pipe.hget(keys.bucket(slug, keys.MINUTE, index), TOTAL)
         values = pipe.execute()
     return {slug: sum(int(v or 0) for v in values[i * minutes:(i + 1) * minutes]) for i, slug in enumerate(slugs)}
+
+
+def last_hour(redis, slug: str, now: float, entry_id: str | None = None) -> int:
+    """Counted reports of the last 60 minutes, plus report `entry_id` if it is counted and not drained yet.
+
+    One transaction: the drain moves a report from the stream to the buckets in one step, so a snapshot
+    sees it in exactly one of the two places."""
+    last = keys.MINUTE.index(now)
+    with redis.pipeline(transaction=True) as pipe:
+        for index in range(last - 59, last + 1):
+            pipe.hget(keys.bucket(slug, keys.MINUTE, index), TOTAL)
+        if entry_id:
+            pipe.xrange(keys.intake(slug), entry_id, entry_id, count=1)
+        values = pipe.execute()
+    waiting = values.pop() if entry_id else []
+    return sum(int(v or 0) for v in values) + sum(1 for _, fields in waiting if fields.get("counted") == "1")

@@ -5,6 +5,7 @@ import logging
 import os
 import socket
 import time
+import uuid
 from dataclasses import dataclass
 
 import redis as redis_lib
@@ -74,8 +75,22 @@ class DrainResult:
     batches: int
 
 
+# Deletes a consumer only if it holds no entries, in one step: between a separate check and the delete the
+# consumer could read a batch, and DELCONSUMER would throw that batch away with it.
+_FORGET = """
+if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
+  return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+end
+return -1
+"""
+
+IDLE_CONSUMER_MS = 3600_000
+"""A consumer left behind by a killed drain is forgotten after an hour without reading, once it holds nothing."""
+
+
 def consumer_name() -> str:
-    return f"{socket.gethostname()}:{os.getpid()}"
+    """Unique per drain: two drains sharing a name would both pass the ownership check of the same entries."""
+    return f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
 
 
 def ensure_group(redis, slug: str) -> None:
@@ -166,13 +181,9 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
             break
         entries += apply_batch(redis, slug, batch, consumer, comments_kept)
         batches += 1
-    _forget_idle_consumers(redis, slug, consumer)
+    forget = redis.register_script(_FORGET)
+    forget(keys=[keys.intake(slug)], args=[keys.GROUP, consumer])
+    for info in redis.xinfo_consumers(keys.intake(slug), keys.GROUP):
+        if info["pending"] == 0 and info["idle"] > IDLE_CONSUMER_MS:
+            forget(keys=[keys.intake(slug)], args=[keys.GROUP, info["name"]])
     return DrainResult(slug, entries, batches)
-
-
-def _forget_idle_consumers(redis, slug: str, current: str, idle_ms: int = 3600_000) -> None:
-    """Each worker process reads as its own consumer; drop the ones long gone that hold nothing."""
-    stream = keys.intake(slug)
-    for info in redis.xinfo_consumers(stream, keys.GROUP):
-        if info["name"] != current and info["pending"] == 0 and info["idle"] > idle_ms:
-            redis.xgroup_delconsumer(stream, keys.GROUP, info["name"])
