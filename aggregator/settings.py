@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
@@ -155,11 +155,3 @@ class Settings:
         if not values["REDIS_DATA_URL"]:
             values["REDIS_DATA_URL"] = values["REDIS_URL"]
         return cls(**values)
-
-    def as_env(self) -> dict[str, str]:
-        """The settings as environment variables, to hand to a child process."""
-        out = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            out[f.name] = ",".join(map(str, value)) if isinstance(value, tuple) else str(value)
-        return out
