@@ -50,8 +50,10 @@ def build_app(config: dict | None = None) -> Flask:
         reporters=Reporters(data),
     )
 
-    from . import api, errors, pages
+    from . import api, errors, health, pages, status_api
     errors.init_app(app)
+    app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(status_api.bp)
     app.register_blueprint(pages.bp)
     return app

@@ -128,7 +128,7 @@ def worker(burst):
 
 @main.command()
 def scheduler():
-    """The periodic side (RQ cron): a safety-net drain of every service every RADAR_DRAIN_INTERVAL seconds."""
+    """The periodic side (RQ cron): safety-net drains of every service, and detection over every service."""
     from rq.cron import CronScheduler
 
     from workers import jobs, keys
@@ -138,6 +138,8 @@ def scheduler():
     cron = CronScheduler(connection=queue_client(settings), logging_level="WARNING")
     cron.register(jobs.drain_all, queue_name=keys.QUEUE, interval=settings.RADAR_DRAIN_INTERVAL,
                   job_timeout=120, result_ttl=60)
+    cron.register(jobs.evaluate_all, queue_name=keys.QUEUE, interval=settings.RADAR_EVALUATE_INTERVAL,
+                  job_timeout=120, result_ttl=600)
     cron.start()
 
 

@@ -55,6 +55,13 @@ class UnknownService(RadarError):
         return 400 if self.field else 404
 
 
+class UnknownIncident(RadarError):
+    """No stored incident has this id."""
+
+    status = 404
+    code = "unknown_incident"
+
+
 class DataUnavailable(RadarError):
     """The data store cannot be reached right now."""
 

@@ -1,9 +1,9 @@
 """`python -m bench [NAME ...]`: run the benchmarks (all by default)."""
 import sys
 
-from . import drain, visibility
+from . import drain, evaluate, visibility
 
-BENCHMARKS = {"drain": drain.main, "visibility": visibility.main}
+BENCHMARKS = {"drain": drain.main, "visibility": visibility.main, "evaluate": evaluate.main}
 
 names = sys.argv[1:] or list(BENCHMARKS)
 unknown = [n for n in names if n not in BENCHMARKS]

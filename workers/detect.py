@@ -1,17 +1,26 @@
-"""Spike detection as pure functions: baseline profile, tail-probability score, and a state machine."""
+"""Spike detection as pure functions: score the latest counts against the baseline, and a state machine.
+
+The same code runs live (one bucket per service per minute) and offline (`Detector`, `run`, the backtest):
+time is always passed in, nothing here reads a clock or talks to Redis.
+"""
 from __future__ import annotations
 
 import math
-import statistics
+from collections import deque
 from dataclasses import asdict, dataclass, replace
+from datetime import datetime, timezone
 from enum import Enum
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
-HOURS_PER_WEEK = 168
-WEEK = HOURS_PER_WEEK * 3600
+from .baseline import (BURST_HOURS, FLOOR_PER_HOUR, HOURS_PER_WEEK, WEEK, Profile, Quality, hour_of_week,  # noqa: F401
+                       learn_profile)
+from .score import poisson_tail_log10, tail_log10  # noqa: F401
 
-FLOOR_PER_HOUR = 3.0
-"""Expected reports per hour of a service with no history: a few stray reports are normal anywhere."""
+import os
+EXP_PEAKS, EXP_DAYS, EXP_RANK = True, int(os.environ.get('EXP_DAYS', 7)), 2
+EXP_F = float(os.environ.get('EXP_F', 2))
+HISTORY_WEEKS = 5
+"""Weeks of hourly counts a `Detector` keeps to learn its profile from (the profile uses the last four)."""
 
 
 class State(str, Enum):
@@ -22,90 +31,30 @@ class State(str, Enum):
     OUTAGE = "outage"
 
 
-class Quality(str, Enum):
-    """How much history the baseline was learned from."""
-
-    WEEKLY = "weekly"
-    DAILY = "daily"
-    FLOOR = "floor"
-
-
-def hour_of_week(ts: float) -> int:
-    """0 for Monday 00:00-01:00 UTC … 167 for Sunday 23:00-24:00 UTC (1970-01-01 was a Thursday)."""
-    hours = int(ts // 3600)
-    return (hours + 3 * 24) % HOURS_PER_WEEK
-
-
-@dataclass(frozen=True)
-class Profile:
-    """Expected reports per hour for each hour of the week, and what it was learned from."""
-
-    rates: tuple[float, ...]
-    quality: Quality
-
-    def expected(self, ts: float, bucket_seconds: int) -> float:
-        """Expected count of the bucket starting at `ts`."""
-        return self.rates[hour_of_week(ts)] * bucket_seconds / 3600
-
-
-def learn_profile(hourly: Iterable[tuple[float, float]], now: float) -> Profile:
-    """Hour-of-week profile from (hour start, count) pairs before `now`; medians, so past outages do not count."""
-    by_slot: dict[int, list[float]] = {}
-    by_hour_of_day: dict[int, list[float]] = {}
-    first = now
-    for start, count in hourly:
-        if start >= now:
-            continue
-        first = min(first, start)
-        by_slot.setdefault(hour_of_week(start), []).append(count)
-        by_hour_of_day.setdefault(int(start // 3600) % 24, []).append(count)
-    span = now - first
-    if span >= 3 * WEEK:
-        rates = [statistics.median(by_slot.get(slot, [0.0])) for slot in range(HOURS_PER_WEEK)]
-        quality = Quality.WEEKLY
-    elif span >= 2 * 86400:
-        rates = [statistics.median(by_hour_of_day.get(slot % 24, [0.0])) for slot in range(HOURS_PER_WEEK)]
-        quality = Quality.DAILY
-    else:
-        return Profile(tuple([FLOOR_PER_HOUR] * HOURS_PER_WEEK), Quality.FLOOR)
-    smoothed = [(rates[i - 1] + 2 * rates[i] + rates[(i + 1) % HOURS_PER_WEEK]) / 4 for i in range(HOURS_PER_WEEK)]
-    return Profile(tuple(max(rate, FLOOR_PER_HOUR) for rate in smoothed), quality)
-
-
-def poisson_tail_log10(count: float, mean: float) -> float:
-    """-log10 P(X >= count) for X ~ Poisson(mean): 0 when unsurprising, 10 for a one-in-ten-billion count."""
-    if count <= mean:
-        return 0.0
-    k = math.floor(count)
-    # Sum the upper tail in log space from its first term; terms shrink fast once k > mean.
-    log_term = -mean + k * math.log(mean) - math.lgamma(k + 1)
-    log_sum, term, j = log_term, log_term, k
-    while True:
-        j += 1
-        term += math.log(mean) - math.log(j)
-        if term < log_sum - 40:
-            break
-        log_sum = max(log_sum, term) + math.log1p(math.exp(-abs(log_sum - term)))
-    return max(0.0, -log_sum / math.log(10))
-
-
 @dataclass(frozen=True)
 class Config:
-    """One configuration for every series: thresholds in -log10 probability, counts in reports."""
+    """One configuration for every series: durations in minutes, scores in -log10 probability, counts in reports."""
 
-    window: int = 3
-    """Buckets summed for the score, besides the latest bucket alone."""
-    degraded_score: float = 6.0
+    windows: tuple[int, ...] = (1, 2, 5, 15, 60, 180)
+    """Trailing windows (minutes) whose summed counts are scored; with coarser buckets they round to whole ones."""
+    degraded_score: float = 7.0
+    """A window this improbable under the baseline is anomalous: possible problems."""
     outage_score: float = 12.0
     outage_ratio: float = 3.0
-    """An outage is also this many times the baseline, not merely improbable."""
-    min_excess: float = 8.0
-    """Reports above the baseline needed before anything counts as anomalous."""
+    """An outage is also this many times the baseline over its window, not merely improbable."""
+    min_excess: float = 5.0
+    """Reports above the baseline a window needs before it counts: a handful is never an incident alone."""
+    spread_score: float = 2.0
+    """A window of several buckets counts only if it is still this improbable without its largest bucket, so
+    one burst does not make every window that contains it anomalous for the next three hours."""
     open_after: int = 2
-    """Consecutive anomalous buckets before a state leaves ok."""
-    resolve_after: int = 10
-    """Consecutive calm buckets before a state returns to ok."""
+    """Minutes a single anomalous bucket at a time must last before a state leaves ok (evidence that already
+    spans several buckets opens at once)."""
+    resolve_after: int = 15
+    """Minutes of calm before a state returns to ok."""
     calm_score: float = 3.0
+    """Windows up to `calm_window` minutes all below this score make a calm bucket."""
+    calm_window: int = 15
 
 
 @dataclass(frozen=True)
@@ -116,23 +65,82 @@ class Assessment:
     count: float
     expected: float
     level: State
+    window: int = 1
+    """Buckets in the window that decided the level (the most improbable one if none did)."""
+    spread: bool = False
+    """The anomaly is not carried by one bucket alone."""
+    lead_seconds: float = 0.0
+    """How long before this bucket the anomalous stretch began: where an incident's onset is backdated to."""
+    recent_score: float = 0.0
+    """The highest score over the short windows that decide whether it is calm again."""
+    single_score: float = 0.0
+    """The score of the latest bucket alone."""
+    counted: tuple = ()
+    bucket_seconds: int = 60
 
 
-def assess(counts: Sequence[float], expected: Sequence[float], config: Config = Config()) -> Assessment:
-    """Score the latest bucket from the last `config.window` buckets and say which state it points to."""
-    best = 0.0
-    for width in (1, config.window):
-        total, mean = sum(counts[-width:]), sum(expected[-width:])
-        if total - mean >= config.min_excess * (1 if width == 1 else 1.5):
-            best = max(best, poisson_tail_log10(total, mean))
-    count, mean = counts[-1], expected[-1]
-    if best >= config.outage_score and count >= config.outage_ratio * mean:
-        level = State.OUTAGE
-    elif best >= config.degraded_score:
-        level = State.DEGRADED
-    else:
-        level = State.OK
-    return Assessment(best, count, mean, level)
+def _widths(config: Config, bucket_seconds: int, available: int) -> list[int]:
+    widths = {max(1, round(minutes * 60 / bucket_seconds)) for minutes in config.windows}
+    return sorted({min(w, available) for w in widths})
+
+
+def assess(counts: Sequence[float], expected: Sequence[float], config: Config = Config(), *,
+           dispersion: float = 0.0, burst_score: float = 0.0, bucket_seconds: int = 60, bars=None) -> Assessment:
+    """Score the latest bucket from trailing windows of counts and expectations, and say which state it points to.
+
+    `counts` and `expected` end with the latest bucket. `dispersion` and `burst_score` are the profile's: the
+    relative variance of counts (0 is Poisson) and the score one bucket alone must beat.
+    """
+    n = len(counts)
+    if n == 0:
+        return Assessment(0.0, 0.0, 0.0, State.OK, bucket_seconds=bucket_seconds)
+    best, best_width, recent, single = 0.0, 1, 0.0, 0.0
+    counted = []
+    chosen: tuple[int, float, int] | None = None  # (rank, score, width) of the window that decides the level
+    calm_width = max(1, round(config.calm_window * 60 / bucket_seconds))
+    for width in _widths(config, bucket_seconds, n):
+        window = counts[-width:]
+        total, mean = sum(window), sum(expected[-width:])
+        score = tail_log10(total, mean, dispersion)
+        if score > best:
+            best, best_width = score, width
+        if width <= calm_width:
+            recent = max(recent, score)
+        if width == 1:
+            single = score
+        if score < config.degraded_score or total - mean < config.min_excess:
+            continue
+        if width == 1 and score <= burst_score:
+            continue
+        if bars and score <= bars.get(width, 0.0):
+            counted.append((width, score))
+            continue
+        if width > 1:
+            # Leave the largest bucket out: a single burst must not count again in every window it is part of.
+            top = max(range(width), key=window.__getitem__)
+            rest = tail_log10(total - window[top], mean - expected[n - width + top], dispersion)
+            if rest < config.spread_score:
+                continue
+        counted.append((width, score))
+        rank = 2 if score >= config.outage_score and total >= config.outage_ratio * mean else 1
+        if chosen is None or (rank, score) > chosen[:2]:
+            chosen = (rank, score, width)
+    level, width, lead = State.OK, best_width, 0.0
+    if chosen is not None:
+        level = State.OUTAGE if chosen[0] == 2 else State.DEGRADED
+        width = chosen[2]
+        lead = _lead(counts[-width:], expected[-width:], dispersion) * bucket_seconds
+    return Assessment(best, counts[-1], expected[-1], level, window=width, spread=chosen is not None and width > 1,
+                      lead_seconds=lead, recent_score=recent, single_score=single, counted=tuple(counted),
+                      bucket_seconds=bucket_seconds)
+
+
+def _lead(window: Sequence[float], expected: Sequence[float], dispersion: float) -> int:
+    """Buckets between the first clearly raised bucket of the window (above two standard deviations) and its end."""
+    for i, (count, mean) in enumerate(zip(window, expected)):
+        if count > mean + 2.0 * math.sqrt(mean + dispersion * mean * mean):
+            return len(window) - 1 - i
+    return 0
 
 
 @dataclass(frozen=True)
@@ -144,15 +152,20 @@ class Track:
     calm: int = 0
     run_start: float | None = None
     """Start of the first anomalous bucket of the current run: the onset an incident is backdated to."""
+    quiet_from: float | None = None
+    """Where the last incident ended: later assessments look at nothing before it, so the tail of an outage
+    still inside a long window does not open a second incident right after the first resolves."""
 
     def to_dict(self) -> dict:
         return {**asdict(self), "state": self.state.value}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Track":
-        run_start = data.get("run_start")
+        def _time(value):
+            return None if value in (None, "", "None") else float(value)
+
         return cls(state=State(data.get("state", "ok")), hot=int(data.get("hot", 0)), calm=int(data.get("calm", 0)),
-                   run_start=None if run_start in (None, "", "None") else float(run_start))
+                   run_start=_time(data.get("run_start")), quiet_from=_time(data.get("quiet_from")))
 
 
 _RANK = {State.OK: 0, State.DEGRADED: 1, State.OUTAGE: 2}
@@ -160,17 +173,156 @@ _RANK = {State.OK: 0, State.DEGRADED: 1, State.OUTAGE: 2}
 
 def step(track: Track, bucket_start: float, assessment: Assessment, config: Config = Config()) -> Track:
     """Advance the state machine by one bucket; hysteresis: slow to open, slower to resolve."""
+    seconds = assessment.bucket_seconds
     anomalous = assessment.level is not State.OK
-    if anomalous:
-        run_start = track.run_start if track.hot or track.state is not State.OK else bucket_start
-        hot = track.hot + 1
-        state = track.state
-        if hot >= config.open_after and _RANK[assessment.level] > _RANK[state]:
-            state = assessment.level
-        return Track(state=state, hot=hot, calm=0, run_start=run_start)
     if track.state is State.OK:
-        return Track()
-    calm = track.calm + 1 if assessment.score < config.calm_score else 0
-    if calm >= config.resolve_after:
-        return Track()
-    return replace(track, hot=0, calm=calm)
+        if not anomalous:
+            return Track(quiet_from=track.quiet_from)
+        onset = bucket_start - assessment.lead_seconds
+        run_start = onset if track.hot == 0 or track.run_start is None else min(track.run_start, onset)
+        hot = track.hot + 1
+        held = assessment.spread or hot * seconds >= config.open_after * 60
+        state = assessment.level if held else State.OK
+        return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from)
+    # An open incident: it may get worse; it resolves once the short windows have been calm for long enough.
+    state = track.state
+    if anomalous and _RANK[assessment.level] > _RANK[state]:
+        state = assessment.level
+    if assessment.recent_score < config.calm_score:
+        calm = track.calm + 1
+        if calm * seconds >= config.resolve_after * 60:
+            return Track(quiet_from=bucket_start - (calm - 1) * seconds)
+    else:
+        calm = 0
+    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm)
+
+
+def evaluate(profile: Profile, starts: Sequence[float], counts: Sequence[float], track: Track,
+             config: Config = Config(), bucket_seconds: int = 60,
+             expected: Sequence[float] | None = None, bars=None) -> tuple[Assessment, Track]:
+    """Score the latest bucket of one series and advance its state: the step live evaluation and backtests share.
+
+    `starts` and `counts` are the recent buckets (at least the longest window), ending with the latest;
+    `expected` may be passed when already computed from the same profile.
+    """
+    if expected is None:
+        expected = [profile.expected(start, bucket_seconds) for start in starts]
+    if track.quiet_from is not None and starts and starts[0] < track.quiet_from:
+        first = next((i for i, start in enumerate(starts) if start >= track.quiet_from), len(starts) - 1)
+        counts, expected = counts[first:], expected[first:]
+    assessment = assess(counts, expected, config, dispersion=profile.dispersion, burst_score=profile.burst_score,
+                        bucket_seconds=bucket_seconds, bars=bars)
+    return assessment, step(track, starts[-1], assessment, config)
+
+
+def history_buckets(config: Config, bucket_seconds: int) -> int:
+    """Recent buckets `evaluate` needs: the longest window."""
+    return max(_widths(config, bucket_seconds, 10 ** 9))
+
+
+class Detector:
+    """One series replayed bucket by bucket: learns its profile once an hour from the hourly totals of what
+    came before, and evaluates each bucket as the live job does."""
+
+    def __init__(self, bucket_seconds: int, config: Config = Config(), hourly: Iterable[tuple[float, float]] = ()):
+        self.bucket_seconds = int(bucket_seconds)
+        self.config = config
+        self.track = Track()
+        self.profile: Profile | None = None
+        self._keep = history_buckets(config, self.bucket_seconds)
+        self._per_hour = max(1.0, 3600 / self.bucket_seconds)
+        self._hours: dict[float, list[float]] = {float(start): [float(count), self._per_hour] for start, count in hourly}
+        self._hour: float | None = None
+        self._starts: deque[float] = deque(maxlen=self._keep)
+        self._counts: deque[float] = deque(maxlen=self._keep)
+        self._expected: deque[float] = deque(maxlen=self._keep)
+        self._recent: deque[tuple[float, float]] = deque()
+        self._peaks = {}
+
+    def _hourly(self, before: float) -> list[tuple[float, float]]:
+        out = []
+        for start, (total, seen) in self._hours.items():
+            # Hours with gaps are scaled up to a full hour; hours mostly missing say little and are left out.
+            if start < before and seen >= self._per_hour / 2:
+                out.append((start, total * max(1.0, self._per_hour / seen) * min(1.0, 3600 / self.bucket_seconds)))
+        return out
+
+    def observe(self, bucket_start: float, count: float) -> tuple[Assessment, Track]:
+        """Evaluate the bucket starting at `bucket_start` (later than every bucket before it)."""
+        hour = bucket_start // 3600 * 3600
+        if hour != self._hour:
+            self._hour = hour
+            for old in [h for h in self._hours if h < hour - HISTORY_WEEKS * WEEK]:
+                del self._hours[old]
+            while self._recent and self._recent[0][0] < hour - BURST_HOURS * 3600:
+                self._recent.popleft()
+            self.profile = learn_profile(self._hourly(hour), hour, self._recent, self.bucket_seconds)
+            self._expected = deque((self.profile.expected(s, self.bucket_seconds) for s in self._starts),
+                                   maxlen=self._keep)
+        # Buckets older than the longest window (after a gap in the data) do not belong in any window.
+        horizon = bucket_start - self._keep * self.bucket_seconds
+        while self._starts and self._starts[0] < horizon:
+            self._starts.popleft(), self._counts.popleft(), self._expected.popleft()
+        self._starts.append(bucket_start)
+        self._counts.append(count)
+        self._expected.append(self.profile.expected(bucket_start, self.bucket_seconds))
+        day = int(bucket_start // 86400)
+        bars = {}
+        if EXP_PEAKS:
+            for width, peaks in self._peaks.items():
+                past = sorted((v for d, v in peaks.items() if day - EXP_DAYS <= d < day), reverse=True)
+                bars[width] = EXP_F * past[len(past) // 2] if len(past) >= 3 else 0.0
+        assessment, self.track = evaluate(self.profile, list(self._starts), list(self._counts), self.track,
+                                          self.config, self.bucket_seconds, list(self._expected), bars)
+        for width, score in assessment.counted:
+            p = self._peaks.setdefault(width, {})
+            p[day] = max(p.get(day, 0.0), score)
+        self._recent.append((bucket_start, count))
+        slot = self._hours.setdefault(hour, [0.0, 0.0])
+        slot[0] += count
+        slot[1] += 1
+        return assessment, self.track
+
+
+def run(points: Iterable[tuple[float, float]], bucket_seconds: int, config: Config = Config(),
+        hourly: Iterable[tuple[float, float]] = ()) -> Iterator[tuple[float, Assessment, Track]]:
+    """Replay (bucket start, count) points in time order: (bucket start, assessment, track) for each."""
+    detector = Detector(bucket_seconds, config, hourly)
+    for start, count in points:
+        assessment, track = detector.observe(start, count)
+        yield start, assessment, track
+
+
+def iso(ts: float) -> str:
+    """UTC ISO 8601 with a Z, to the second."""
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def incidents_from(results: Iterable[tuple[float, Assessment, Track]]) -> list[dict]:
+    """Incidents of a replay: start (the backdated onset), end (where the calm began; None if still open), peak
+    count and its time, and the worst state reached."""
+    out: list[dict] = []
+    recent: deque[tuple[float, float]] = deque()
+    current: dict | None = None
+    for start, assessment, track in results:
+        recent.append((start, assessment.count))
+        while recent and recent[0][0] < start - 6 * 3600:
+            recent.popleft()
+        if current is None and track.state is not State.OK:
+            onset = track.run_start if track.run_start is not None else start
+            before = [(count, ts) for ts, count in recent if ts >= onset] or [(assessment.count, start)]
+            peak, peak_at = max(before, key=lambda pair: (pair[0], -pair[1]))
+            current = {"start": onset, "end": None, "peak": peak, "peak_at": peak_at, "state": track.state}
+        elif current is not None:
+            if assessment.count > current["peak"]:
+                current["peak"], current["peak_at"] = assessment.count, start
+            if track.state is State.OK:
+                current["end"] = track.quiet_from if track.quiet_from is not None else start
+                out.append(current)
+                current = None
+            elif _RANK[track.state] > _RANK[current["state"]]:
+                current["state"] = track.state
+    if current is not None:
+        out.append(current)
+    return [{"start": iso(i["start"]), "end": None if i["end"] is None else iso(i["end"]),
+             "peak": i["peak"], "peak_at": iso(i["peak_at"]), "state": i["state"].value} for i in out]

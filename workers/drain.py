@@ -187,3 +187,14 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
         if info["pending"] == 0 and info["idle"] > IDLE_CONSUMER_MS:
             forget(keys=[keys.intake(slug)], args=[keys.GROUP, info["name"]])
     return DrainResult(slug, entries, batches)
+
+
+def intake_lag(redis, slugs: list[str], now: float) -> dict[str, float]:
+    """Seconds the oldest report not yet counted has waited, per service (0 when none waits)."""
+    # The drain deletes what it counts, so the first entry left in a stream is the oldest one waiting.
+    with redis.pipeline(transaction=False) as pipe:
+        for slug in slugs:
+            pipe.xrange(keys.intake(slug), count=1)
+        firsts = pipe.execute()
+    return {slug: max(0.0, now - int(first[0][0].split("-")[0]) / 1000) if first else 0.0
+            for slug, first in zip(slugs, firsts)}

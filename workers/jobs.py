@@ -1,11 +1,15 @@
 """RQ job entry points; each builds its Redis client from the environment of the worker."""
 from __future__ import annotations
 
+import time
+from dataclasses import asdict
+
 from aggregator.catalog import load_catalog
 from aggregator.settings import Settings
-from aggregator.stores import data_client
+from aggregator.stores import data_client, queue_client
 
 from .drain import drain
+from .evaluate import evaluate
 
 
 def drain_service(slug: str) -> int:
@@ -23,3 +27,12 @@ def drain_all() -> dict[str, int]:
     with data_client(settings) as redis:
         return {s.slug: drain(redis, s.slug, settings.RADAR_DRAIN_BATCH, settings.RADAR_CLAIM_IDLE_SECONDS,
                               settings.RADAR_COMMENTS_KEPT).entries for s in catalog}
+
+
+def evaluate_all(now: float | None = None) -> dict:
+    """Run by the scheduler: step detection of every service over the minutes completed since the last run."""
+    settings = Settings.from_env()
+    catalog = load_catalog(settings.RADAR_SERVICES_FILE)
+    with data_client(settings) as redis, queue_client(settings) as queue:
+        result = evaluate(redis, queue, settings, list(catalog), time.time() if now is None else now)
+    return asdict(result)

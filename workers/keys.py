@@ -66,3 +66,37 @@ def drain_pending(slug: str) -> str:
 def daily_salt(day: str) -> str:
     """The random key of the day that reporter hashes are made with; it expires, so old hashes unlink."""
     return f"{PREFIX}:salt:{day}"
+
+
+def tracks(slug: str) -> str:
+    """Hash of the detector's state machines of a service: field `*` overall, a country code per country."""
+    return f"{_base(slug)}:tracks"
+
+
+def baseline(slug: str) -> str:
+    """Hash of the learned hour-of-week profiles of a service and its countries, rebuilt every few hours."""
+    return f"{_base(slug)}:baseline"
+
+
+def status(slug: str) -> str:
+    """The latest detection result of a service as JSON, so reading every service's status is one GET each."""
+    return f"{_base(slug)}:status"
+
+
+def evaluating(slug: str) -> str:
+    """Lock held while one evaluate job steps this service, so two overlapping jobs never both step it."""
+    return f"{_base(slug)}:evaluating"
+
+
+def incident(slug: str, incident_id: str) -> str:
+    """One incident record as JSON."""
+    return f"{_base(slug)}:incident:{incident_id}"
+
+
+def incidents(slug: str) -> str:
+    """Sorted set of a service's incident ids, scored by onset."""
+    return f"{_base(slug)}:incidents"
+
+
+ALL_INCIDENTS = f"{PREFIX}:incidents"
+"""Sorted set of every incident id, scored by onset: the one key that belongs to no service."""

@@ -1,0 +1,41 @@
+"""Liveness and readiness probes for load balancers and orchestrators."""
+from __future__ import annotations
+
+import redis
+from flask import Blueprint, jsonify
+
+from workers.drain import intake_lag
+
+from .app import radar
+
+bp = Blueprint("health", __name__)
+
+MAX_READY_LAG = 60
+"""Seconds a report may wait to be counted before this instance reports itself not ready."""
+
+
+@bp.get("/healthz")
+def healthz():
+    """The process is up and answering; says nothing about Redis, so a Redis outage restarts nothing."""
+    return jsonify({"status": "ok"})
+
+
+@bp.get("/readyz")
+def readyz():
+    """Both Redis connections answer and reports are being counted without a backlog."""
+    r = radar()
+    problems = []
+    for name, client in (("queue", r.queue), ("data", r.data)):
+        try:
+            client.ping()
+        except redis.RedisError as exc:
+            problems.append(f"{name} redis: {exc}")
+    lag = {}
+    if not problems:
+        lag = intake_lag(r.data, r.catalog.slugs, r.clock())
+        late = {slug: round(seconds, 1) for slug, seconds in lag.items() if seconds > MAX_READY_LAG}
+        if late:
+            problems.append(f"reports waiting over {MAX_READY_LAG} s to be counted: {late}")
+    body = {"status": "unavailable" if problems else "ok", "problems": problems,
+            "intake_lag_seconds": max(lag.values(), default=0.0)}
+    return jsonify(body), 503 if problems else 200

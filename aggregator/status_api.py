@@ -1,0 +1,74 @@
+"""The detection side of the JSON API under /api/v1: service status and incidents."""
+from __future__ import annotations
+
+import re
+
+from flask import Blueprint, jsonify, request
+
+from workers import incidents
+from workers.evaluate import read_statuses
+
+from . import ranges
+from .app import radar
+from .exceptions import UnknownIncident, ValidationError
+
+bp = Blueprint("status_api", __name__, url_prefix="/api/v1")
+
+STATES = ("open", "resolved", "degraded", "outage")
+DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
+_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+
+
+@bp.get("/status")
+def all_statuses():
+    r = radar()
+    return jsonify({"services": read_statuses(r.data, r.catalog.slugs)})
+
+
+@bp.get("/services/<slug>/status")
+def service_status(slug: str):
+    r = radar()
+    service = r.catalog.get(slug)
+    return jsonify(read_statuses(r.data, [service.slug])[0])
+
+
+def _limit(raw: str | None) -> int:
+    if raw is None or raw == "":
+        return DEFAULT_LIMIT
+    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+        raise ValidationError(f"'limit' must be a whole number from 1 to {MAX_LIMIT} — got '{raw}'", field="limit")
+    return int(raw)
+
+
+def _country(raw: str | None) -> str | None:
+    if raw is None or raw == "":
+        return None
+    if raw.lower() == "none":
+        return "none"
+    if not _COUNTRY.match(raw):
+        raise ValidationError(f"'country' must be a two-letter ISO code or 'none' — got '{raw}'", field="country")
+    return raw.upper()
+
+
+@bp.get("/incidents")
+def list_incidents():
+    r = radar()
+    args = request.args
+    service = r.catalog.get(args["service"], field="service").slug if args.get("service") else None
+    state = args.get("state") or None
+    if state is not None and state not in STATES:
+        raise ValidationError(f"'state' must be one of {', '.join(STATES)} — got '{state}'", field="state")
+    start, end = ranges.parse_instant(args.get("from"), "from"), ranges.parse_instant(args.get("to"), "to")
+    if start is not None and end is not None and start >= end:
+        raise ValidationError("'from' must be before 'to'", field="from")
+    found = incidents.search(r.data, service=service, state=state, start=start, end=end,
+                             country=_country(args.get("country")), limit=_limit(args.get("limit")))
+    return jsonify({"incidents": found})
+
+
+@bp.get("/incidents/<incident_id>")
+def get_incident(incident_id: str):
+    incident = incidents.get(radar().data, incident_id)
+    if incident is None:
+        raise UnknownIncident(f"no incident '{incident_id}'")
+    return jsonify(incident)
