@@ -136,10 +136,12 @@ def scheduler():
     from .stores import queue_client
     settings = _redis_urls(_settings())
     cron = CronScheduler(connection=queue_client(settings), logging_level="WARNING")
+    # ttl: while no worker runs, a queued job older than its interval is dropped instead of piling up;
+    # the next one does the same work (evaluation catches up on the minutes it missed).
     cron.register(jobs.drain_all, queue_name=keys.QUEUE, interval=settings.RADAR_DRAIN_INTERVAL,
-                  job_timeout=120, result_ttl=60)
+                  job_timeout=120, result_ttl=60, ttl=settings.RADAR_DRAIN_INTERVAL)
     cron.register(jobs.evaluate_all, queue_name=keys.QUEUE, interval=settings.RADAR_EVALUATE_INTERVAL,
-                  job_timeout=120, result_ttl=600)
+                  job_timeout=120, result_ttl=600, ttl=settings.RADAR_EVALUATE_INTERVAL)
     cron.start()
 
 

@@ -164,7 +164,8 @@ def slack_payload(service: Service, incident: dict, event: str, public_url: str)
                       f" (expected {_number(peak.get('expected'), '.1f')})")
     if shares:
         fields.append("*Surfaces at peak*\n" + ", ".join(shares))
-    regions = [f"{_escape(r.get('country', '?'))} {_percent(r.get('percent'))}"
+    # Service-wide incidents list countries; a country's incident lists its subdivisions as "region".
+    regions = [f"{_escape(r.get('country') or r.get('region') or '?')} {_percent(r.get('percent'))}"
                for r in (incident.get("top_regions") or [])[:3] if isinstance(r, dict)]
     if regions:
         fields.append("*Top regions*\n" + ", ".join(regions))

@@ -12,12 +12,16 @@ from .drain import drain
 from .evaluate import evaluate
 
 
+def _drain(redis, settings: Settings, slug: str) -> int:
+    return drain(redis, slug, settings.RADAR_DRAIN_BATCH, settings.RADAR_CLAIM_IDLE_SECONDS,
+                 settings.RADAR_COMMENTS_KEPT).entries
+
+
 def drain_service(slug: str) -> int:
     """Drain one service's intake stream; returns the number of reports counted."""
     settings = Settings.from_env()
     with data_client(settings) as redis:
-        return drain(redis, slug, settings.RADAR_DRAIN_BATCH, settings.RADAR_CLAIM_IDLE_SECONDS,
-                     settings.RADAR_COMMENTS_KEPT).entries
+        return _drain(redis, settings, slug)
 
 
 def drain_all() -> dict[str, int]:
@@ -25,8 +29,7 @@ def drain_all() -> dict[str, int]:
     settings = Settings.from_env()
     catalog = load_catalog(settings.RADAR_SERVICES_FILE)
     with data_client(settings) as redis:
-        return {s.slug: drain(redis, s.slug, settings.RADAR_DRAIN_BATCH, settings.RADAR_CLAIM_IDLE_SECONDS,
-                              settings.RADAR_COMMENTS_KEPT).entries for s in catalog}
+        return {s.slug: _drain(redis, settings, s.slug) for s in catalog}
 
 
 def evaluate_all(now: float | None = None) -> dict:
