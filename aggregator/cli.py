@@ -42,7 +42,9 @@ def main():
 @click.option("--port", envvar="PORT", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", "rq_workers", envvar="RADAR_RQ_WORKERS", default=1, show_default=True, type=int,
               help="RQ worker processes to start.")
-def run(host, port, rq_workers):
+@click.option("--demo-data/--no-demo-data", envvar="RADAR_DEMO_DATA", default=True, show_default=True,
+              help="Write a few days of demo reports, with a replayed outage of claude, before starting.")
+def run(host, port, rq_workers, demo_data):
     """All in one: Redis (embedded unless REDIS_URL is set), the web app, RQ workers and the scheduler."""
     settings = _settings()
     env = dict(os.environ, HOST=host, PORT=str(port))
@@ -63,6 +65,9 @@ def run(host, port, rq_workers):
                 raise click.ClickException(str(exc)) from None
             env["REDIS_URL"] = server.url
             click.echo(f"embedded Redis: {server.url}")
+        if demo_data:
+            from workers.demo import seed_catalog
+            click.echo(seed_catalog(Settings.from_env(REDIS_URL=env["REDIS_URL"]), time.time()))
         command = [sys.executable, "-m", "aggregator"]
         # Own sessions: Ctrl-C reaches only this process, which then stops the parts in order (Redis last),
         # instead of every part at once with Redis gone under a drain that is still writing.
@@ -170,3 +175,42 @@ def simulate(url, service, count, rate, surfaces, regions, concurrency):
         raise click.ClickException(str(exc)) from None
     if result.failed:
         raise click.ClickException(f"{result.failed} reports were not accepted")
+
+
+@main.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(exists=True))
+@click.option("--format", "output", envvar="RADAR_BACKTEST_FORMAT", type=click.Choice(["incidents", "scorer"]),
+              default="incidents", show_default=True,
+              help="incidents: the incidents as JSON (a list for one file, else an object keyed by file); "
+                   "scorer: {series: [incident starts]} as score_detections.py reads it.")
+@click.option("--progress/--no-progress", envvar="RADAR_BACKTEST_PROGRESS", default=None,
+              help="Progress bar on stderr (default: only when stderr is a terminal).")
+def backtest(paths, output, progress):
+    """Replay CSVs of timestamp,value (files or directories of them) through detection; print the incidents."""
+    import json
+
+    from workers.backtest import CsvError, backtest as replay, collect, read_csv, scorer_starts
+    files = collect(paths)
+    if not files:
+        click.echo("error: no .csv files in " + ", ".join(paths), err=True)
+        sys.exit(2)
+    show = sys.stderr.isatty() if progress is None else progress
+    results = {}
+    for name, path in files:
+        try:
+            points = read_csv(path)
+        except CsvError as exc:
+            click.echo(f"error: {exc}", err=True)
+            sys.exit(2)
+        if show:
+            with click.progressbar(length=len(points), label=name, file=sys.stderr) as bar:
+                results[name] = replay(points, progress=bar.update)
+        else:
+            results[name] = replay(points)
+    if output == "scorer":
+        printed = {name: scorer_starts(incidents) for name, incidents in results.items()}
+    elif len(paths) == 1 and len(files) == 1 and files[0][1] == paths[0]:
+        printed = results[files[0][0]]
+    else:
+        printed = results
+    click.echo(json.dumps(printed, indent=1))

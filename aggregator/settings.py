@@ -103,6 +103,8 @@ SETTINGS: tuple[Setting, ...] = (
             "comma-separated Slack-compatible incoming-webhook URLs that receive every incident change"),
     Setting("RADAR_WEBHOOK_SECRET", "", _text,
             "key for the X-Radar-Signature HMAC-SHA256 header of webhook requests; required when webhooks are set"),
+    Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
+            "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
 )
 
 
@@ -131,6 +133,7 @@ class Settings:
     RADAR_WEBHOOK_URLS: tuple
     RADAR_SLACK_WEBHOOK_URLS: tuple
     RADAR_WEBHOOK_SECRET: str
+    RADAR_DASHBOARD_REFRESH: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

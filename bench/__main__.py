@@ -1,9 +1,10 @@
 """`python -m bench [NAME ...]`: run the benchmarks (all by default)."""
 import sys
 
-from . import drain, evaluate, visibility
+from . import dashboard, detect, drain, evaluate, visibility
 
-BENCHMARKS = {"drain": drain.main, "visibility": visibility.main, "evaluate": evaluate.main}
+BENCHMARKS = {"drain": drain.main, "visibility": visibility.main, "evaluate": evaluate.main,
+              "dashboard": dashboard.main, "detect": detect.main}
 
 names = sys.argv[1:] or list(BENCHMARKS)
 unknown = [n for n in names if n not in BENCHMARKS]

@@ -43,7 +43,7 @@ def main() -> None:
     port = _free_port()
     with tempfile.TemporaryDirectory() as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")}
-        env.update(RADAR_VAR_DIR=directory, PORT=str(port))
+        env.update(RADAR_VAR_DIR=directory, PORT=str(port), RADAR_DEMO_DATA="0")
         run = subprocess.Popen([sys.executable, "-m", "aggregator", "run"], env=env, start_new_session=True,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:

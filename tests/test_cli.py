@@ -52,7 +52,8 @@ def _get(url):
 def test_run_serves_simulate_counts_exactly_and_ctrl_c_stops_everything(tmp_path):
     port = _free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")}
-    env.update(RADAR_VAR_DIR=str(tmp_path / "var"), PORT=str(port))
+    # Without demo data: the test counts exactly the reports it sends.
+    env.update(RADAR_VAR_DIR=str(tmp_path / "var"), PORT=str(port), RADAR_DEMO_DATA="0")
     log = open(tmp_path / "run.log", "w+")
     run = subprocess.Popen([sys.executable, "-m", "aggregator", "run"], env=env, stdout=log, stderr=log,
                            start_new_session=True)

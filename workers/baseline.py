@@ -1,13 +1,10 @@
 """What normal looks like: an hour-of-week profile of expected reports, learned robustly from hourly counts."""
 from __future__ import annotations
 
-import math
 import statistics
 from dataclasses import dataclass, replace
 from enum import Enum
-from typing import Iterable, Sequence
-
-from .score import tail_log10
+from typing import Iterable
 
 HOURS_PER_WEEK = 168
 WEEK = HOURS_PER_WEEK * 3600
@@ -28,11 +25,15 @@ WEEKS_KEPT = 4
 DAYS_KEPT = 14
 """Days of history a daily profile looks at."""
 
-FLOOR_MIN_HOURS = 6
+FLOOR_MIN_HOURS = 1
 """Hours seen before a cold-start floor is raised to the level of the service so far."""
 
 COLD_DISPERSION = 0.25
 """Relative variance assumed before it can be measured: a cold profile is a guess, so wide (±50 %)."""
+
+BLIND_DISPERSION = 100.0
+"""Relative variance with no history at all: the floor is a pure guess (a gamma of shape 0.01 is nearly
+scale-free), so only a flood stands out of it."""
 
 MIN_DISPERSION = 0.003
 """Least relative variance: even a perfect history predicts an hour only to a few per cent."""
@@ -42,16 +43,7 @@ MAX_DISPERSION = 4.0
 OUTLIER_FACTOR = 2.0
 """A value above this many times the typical one (plus Poisson room) is a past incident and is left out."""
 
-BURST_HOURS = 48
-"""Recent fine-grained history the usual size of a series' bursts is measured over (what minute buckets keep)."""
-
-BURST_RANK = 3
-"""A single bucket must beat the third-highest of the hourly peaks of that history: bigger than the bursts the
-series has every day, and one outage (a few hours) cannot raise the bar by itself."""
-
-import os
-_Q = float(os.environ.get('EXP_Q', 0.5))
-_CHI2_MEDIAN = {0.5: 0.4549, 0.75: 1.3233, 0.9: 2.7055, 0.95: 3.8415}[_Q]
+_CHI2_MEDIAN = 0.4549
 """Median of a squared standard normal: what a squared standardized residual is half the time."""
 
 
@@ -71,41 +63,38 @@ def hour_of_week(ts: float) -> int:
 
 @dataclass(frozen=True)
 class Profile:
-    """Expected reports per hour for each hour of the week, what it was learned from, and how noisy counts are.
+    """Expected reports per hour for each hour of the week, what it was learned from, and how noisy counts are."""
 
-    `dispersion` is the relative variance of counts around the profile: a count with expectation m varies by
-    m + dispersion × m² (0 is pure Poisson; 0.1 means the rate itself wanders by about ±30 %).
-    """
+    # `dispersion` is the relative variance of counts around the profile: a count with expectation m varies by
+    # m + dispersion × m² (0 is pure Poisson; 0.1 means the rate itself wanders by about ±30 %).
 
     rates: tuple[float, ...]
     quality: Quality
     dispersion: float = 0.0
-    burst_score: float = 0.0
-    """Score of the usual one-bucket bursts of the series lately: one bucket alone must be more improbable."""
 
     def expected(self, ts: float, bucket_seconds: int) -> float:
         """Expected count of the bucket starting at `ts`."""
         return self.rates[hour_of_week(ts)] * bucket_seconds / 3600
 
     def to_dict(self) -> dict:
-        return {"rates": list(self.rates), "quality": self.quality.value, "dispersion": self.dispersion,
-                "burst_score": self.burst_score}
+        return {"rates": list(self.rates), "quality": self.quality.value, "dispersion": self.dispersion}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Profile":
         return cls(tuple(float(r) for r in data["rates"]), Quality(data["quality"]),
-                   float(data.get("dispersion", 0.0)), float(data.get("burst_score", 0.0)))
+                   float(data.get("dispersion", 0.0)))
 
 
-def floor_profile(rate: float = FLOOR_PER_HOUR) -> Profile:
+def floor_profile(rate: float = FLOOR_PER_HOUR, dispersion: float = COLD_DISPERSION) -> Profile:
     """The profile of a service without enough history: flat, and wide."""
-    return Profile(tuple([max(rate, FLOOR_PER_HOUR)] * HOURS_PER_WEEK), Quality.FLOOR, COLD_DISPERSION)
+    return Profile(tuple([max(rate, FLOOR_PER_HOUR)] * HOURS_PER_WEEK), Quality.FLOOR, dispersion)
 
 
 def _typical(values: list[float]) -> float:
     """Mean of the values that are not past incidents: robust like a median, but not stuck at 0 for rare counts."""
     values = sorted(values)
-    median = values[len(values) // 2] if len(values) % 2 else (values[len(values) // 2 - 1] + values[len(values) // 2]) / 2
+    middle = len(values) // 2
+    median = values[middle] if len(values) % 2 else (values[middle - 1] + values[middle]) / 2
     limit = OUTLIER_FACTOR * median + 3.0 * median ** 0.5 + 3.0
     kept = [v for v in values if v <= limit]
     return sum(kept) / len(kept)
@@ -118,15 +107,14 @@ def _dispersion(pairs: list[tuple[float, float]]) -> float:
     squares = [((count - mean) ** 2, mean) for count, mean in pairs if mean > 0]
 
     def median_z2(phi: float) -> float:
-        v = sorted([sq / (m + phi * m * m) for sq, m in squares])
-        return v[int(_Q * len(v))]
+        return statistics.median([sq / (m + phi * m * m) for sq, m in squares])
 
     if median_z2(MIN_DISPERSION) <= _CHI2_MEDIAN:
         return MIN_DISPERSION
     if median_z2(MAX_DISPERSION) >= _CHI2_MEDIAN:
         return MAX_DISPERSION
     low, high = MIN_DISPERSION, MAX_DISPERSION
-    for _ in range(14):
+    for _ in range(10):
         middle = (low * high) ** 0.5
         if median_z2(middle) > _CHI2_MEDIAN:
             low = middle
@@ -135,39 +123,19 @@ def _dispersion(pairs: list[tuple[float, float]]) -> float:
     return (low * high) ** 0.5
 
 
-def burst_score(profile: Profile, recent: Sequence[tuple[float, float]], bucket_seconds: int) -> float:
-    """The `BURST_RANK`-th highest hourly peak of single-bucket scores among recent (bucket start, count) pairs."""
-    peaks: dict[int, tuple[float, float, float]] = {}
-    phi = profile.dispersion
-    for start, count in recent:
-        mean = profile.expected(start, bucket_seconds)
-        z = (count - mean) / math.sqrt(mean + phi * mean * mean)
-        hour = int(start // 3600)
-        if hour not in peaks or z > peaks[hour][0]:
-            peaks[hour] = (z, count, mean)
-    if len(peaks) < BURST_HOURS // 4:
-        return 0.0
-    scores = sorted((tail_log10(count, mean, phi) for _, count, mean in peaks.values()), reverse=True)
-    return scores[BURST_RANK - 1]
-
-
-def learn_profile(hourly: Iterable[tuple[float, float]], now: float, recent: Sequence[tuple[float, float]] = (),
-                  bucket_seconds: int = 60) -> Profile:
-    """Hour-of-week profile from (hour start, count) pairs before `now`.
-
-    Each hour of the week (or of the day, with less history) takes the mean of its recent values and its
-    neighbours' after the values far above the median are dropped, so last Tuesday's outage does not raise
-    this Tuesday's baseline. The dispersion is measured from how far the last week's hours strayed from it,
-    and the usual burst size from `recent` (bucket start, count) pairs of the last `BURST_HOURS`, if given.
-    """
+def learn_profile(hourly: Iterable[tuple[float, float]], now: float) -> Profile:
+    """Hour-of-week profile from (hour start, count) pairs before `now`, robust to past outages."""
+    # Each hour of the week (or of the day, with less history) takes the mean of its recent values and its
+    # neighbours' after the values far above the median are dropped, so last Tuesday's outage does not raise
+    # this Tuesday's baseline. The dispersion is measured from how far the last week's hours strayed from it.
     hourly = [(start, count) for start, count in hourly if start < now]
     pairs = [(start, count) for start, count in hourly if start >= now - WEEKS_KEPT * WEEK]
     if not pairs:
-        return floor_profile()
+        return floor_profile(dispersion=BLIND_DISPERSION)
     span = now - min(start for start, _ in hourly)
     if span < DAILY_AFTER:
         if len(pairs) < FLOOR_MIN_HOURS:
-            return floor_profile()
+            return floor_profile(dispersion=BLIND_DISPERSION)
         counts = sorted(count for _, count in pairs)
         return floor_profile(counts[3 * len(counts) // 4])
     weekly = span >= WEEKLY_AFTER
@@ -191,6 +159,4 @@ def learn_profile(hourly: Iterable[tuple[float, float]], now: float, recent: Seq
         profile_rates = tuple(max(rates[slot % 24], FLOOR_PER_HOUR) for slot in range(HOURS_PER_WEEK))
     profile = Profile(profile_rates, Quality.WEEKLY if weekly else Quality.DAILY)
     residuals = [(count, profile.rates[hour_of_week(start)]) for start, count in pairs if start >= now - 7 * DAY]
-    profile = replace(profile, dispersion=_dispersion(residuals))
-    recent = [(start, count) for start, count in recent if now - BURST_HOURS * 3600 <= start < now]
-    return replace(profile, burst_score=burst_score(profile, recent, bucket_seconds)) if recent else profile
+    return replace(profile, dispersion=_dispersion(residuals))

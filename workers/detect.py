@@ -12,13 +12,10 @@ from datetime import datetime, timezone
 from enum import Enum
 from typing import Iterable, Iterator, Sequence
 
-from .baseline import (BURST_HOURS, FLOOR_PER_HOUR, HOURS_PER_WEEK, WEEK, Profile, Quality, hour_of_week,  # noqa: F401
+from .baseline import (FLOOR_PER_HOUR, HOURS_PER_WEEK, WEEK, Profile, Quality, hour_of_week,  # noqa: F401
                        learn_profile)
 from .score import poisson_tail_log10, tail_log10  # noqa: F401
 
-import os
-EXP_PEAKS, EXP_DAYS, EXP_RANK = True, int(os.environ.get('EXP_DAYS', 7)), 2
-EXP_F = float(os.environ.get('EXP_F', 2))
 HISTORY_WEEKS = 5
 """Weeks of hourly counts a `Detector` keeps to learn its profile from (the profile uses the last four)."""
 
@@ -55,6 +52,13 @@ class Config:
     calm_score: float = 3.0
     """Windows up to `calm_window` minutes all below this score make a calm bucket."""
     calm_window: int = 15
+    calibration_days: int = 14
+    """Days of daily peak scores per window kept to learn what is ordinary for this series."""
+    calibration_factor: float = 3.0
+    """A window must also beat this many times its median daily peak: a series whose counts jump every day
+    (bots, news, a flaky client) needs a far bigger jump before it is an incident."""
+    calibration_min_days: int = 3
+    """Days of peaks needed before the calibration applies."""
 
 
 @dataclass(frozen=True)
@@ -73,55 +77,50 @@ class Assessment:
     """How long before this bucket the anomalous stretch began: where an incident's onset is backdated to."""
     recent_score: float = 0.0
     """The highest score over the short windows that decide whether it is calm again."""
-    single_score: float = 0.0
-    """The score of the latest bucket alone."""
-    counted: tuple = ()
+    window_scores: tuple[float, ...] = ()
+    """Score of each of `Config.windows`, a burst carried by one older bucket discounted: what calibration learns."""
     bucket_seconds: int = 60
 
 
-def _widths(config: Config, bucket_seconds: int, available: int) -> list[int]:
-    widths = {max(1, round(minutes * 60 / bucket_seconds)) for minutes in config.windows}
-    return sorted({min(w, available) for w in widths})
+def _widths(config: Config, bucket_seconds: int) -> list[int]:
+    """Each window of the configuration in buckets of this size."""
+    return [max(1, round(minutes * 60 / bucket_seconds)) for minutes in config.windows]
 
 
 def assess(counts: Sequence[float], expected: Sequence[float], config: Config = Config(), *,
-           dispersion: float = 0.0, burst_score: float = 0.0, bucket_seconds: int = 60, bars=None) -> Assessment:
-    """Score the latest bucket from trailing windows of counts and expectations, and say which state it points to.
-
-    `counts` and `expected` end with the latest bucket. `dispersion` and `burst_score` are the profile's: the
-    relative variance of counts (0 is Poisson) and the score one bucket alone must beat.
-    """
+           dispersion: float = 0.0, bars: Sequence[float] = (), bucket_seconds: int = 60) -> Assessment:
+    """Score the latest bucket from trailing windows of counts and expectations, and say which state it points to."""
+    # `counts` and `expected` end with the latest bucket. `dispersion` is the profile's (0 is Poisson); `bars`
+    # are the scores each window must beat besides `degraded_score` (see `calibration`).
     n = len(counts)
     if n == 0:
         return Assessment(0.0, 0.0, 0.0, State.OK, bucket_seconds=bucket_seconds)
-    best, best_width, recent, single = 0.0, 1, 0.0, 0.0
-    counted = []
+    best, best_width, recent = 0.0, 1, 0.0
     chosen: tuple[int, float, int] | None = None  # (rank, score, width) of the window that decides the level
     calm_width = max(1, round(config.calm_window * 60 / bucket_seconds))
-    for width in _widths(config, bucket_seconds, n):
-        window = counts[-width:]
-        total, mean = sum(window), sum(expected[-width:])
-        score = tail_log10(total, mean, dispersion)
+    done: dict[int, tuple[float, float, float, float]] = {}
+    scores = []
+    for index, nominal in enumerate(_widths(config, bucket_seconds)):
+        width = min(nominal, n)
+        if width not in done:
+            window = counts[-width:]
+            total, mean = sum(window), sum(expected[-width:])
+            score = robust = tail_log10(total, mean, dispersion)
+            if width > 1 and score >= config.spread_score:
+                # Leave the largest bucket out: one burst must not count again in every window it is part of.
+                top = max(range(width), key=window.__getitem__)
+                rest = tail_log10(total - window[top], mean - expected[n - width + top], dispersion)
+                robust = min(score, rest) if rest < config.spread_score else score
+            done[width] = (score, robust, total, mean)
+        score, robust, total, mean = done[width]
+        scores.append(robust)
         if score > best:
             best, best_width = score, width
         if width <= calm_width:
             recent = max(recent, score)
-        if width == 1:
-            single = score
-        if score < config.degraded_score or total - mean < config.min_excess:
+        bar = bars[index] if index < len(bars) else 0.0
+        if robust < max(config.degraded_score, bar) or robust <= bar or total - mean < config.min_excess:
             continue
-        if width == 1 and score <= burst_score:
-            continue
-        if bars and score <= bars.get(width, 0.0):
-            counted.append((width, score))
-            continue
-        if width > 1:
-            # Leave the largest bucket out: a single burst must not count again in every window it is part of.
-            top = max(range(width), key=window.__getitem__)
-            rest = tail_log10(total - window[top], mean - expected[n - width + top], dispersion)
-            if rest < config.spread_score:
-                continue
-        counted.append((width, score))
         rank = 2 if score >= config.outage_score and total >= config.outage_ratio * mean else 1
         if chosen is None or (rank, score) > chosen[:2]:
             chosen = (rank, score, width)
@@ -131,7 +130,7 @@ def assess(counts: Sequence[float], expected: Sequence[float], config: Config = 
         width = chosen[2]
         lead = _lead(counts[-width:], expected[-width:], dispersion) * bucket_seconds
     return Assessment(best, counts[-1], expected[-1], level, window=width, spread=chosen is not None and width > 1,
-                      lead_seconds=lead, recent_score=recent, single_score=single, counted=tuple(counted),
+                      lead_seconds=lead, recent_score=recent, window_scores=tuple(scores),
                       bucket_seconds=bucket_seconds)
 
 
@@ -155,35 +154,83 @@ class Track:
     quiet_from: float | None = None
     """Where the last incident ended: later assessments look at nothing before it, so the tail of an outage
     still inside a long window does not open a second incident right after the first resolves."""
+    peaks: tuple[tuple[int, tuple[float, ...]], ...] = ()
+    """(day number, highest score of each window that day) for the last `Config.calibration_days` days."""
+    bars: tuple[float, ...] = ()
+    """`calibration` for the day of the last peaks, worked out once when that day began."""
 
     def to_dict(self) -> dict:
-        return {**asdict(self), "state": self.state.value}
+        """Flat values only (the peaks as text), so the track fits a Redis hash as well as JSON."""
+        peaks = ";".join(f"{day}:" + ",".join(f"{s:.2f}" for s in scores) for day, scores in self.peaks)
+        return {**asdict(self), "state": self.state.value, "peaks": peaks,
+                "bars": ",".join(f"{b:.2f}" for b in self.bars)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Track":
         def _time(value):
             return None if value in (None, "", "None") else float(value)
 
+        peaks = []
+        for part in str(data.get("peaks") or "").split(";"):
+            if part:
+                day, _, scores = part.partition(":")
+                peaks.append((int(day), tuple(float(s) for s in scores.split(",") if s)))
         return cls(state=State(data.get("state", "ok")), hot=int(data.get("hot", 0)), calm=int(data.get("calm", 0)),
-                   run_start=_time(data.get("run_start")), quiet_from=_time(data.get("quiet_from")))
+                   run_start=_time(data.get("run_start")), quiet_from=_time(data.get("quiet_from")),
+                   peaks=tuple(peaks), bars=tuple(float(b) for b in str(data.get("bars") or "").split(",") if b))
 
 
 _RANK = {State.OK: 0, State.DEGRADED: 1, State.OUTAGE: 2}
 
 
+def calibration(track: Track, day: int, config: Config = Config(), bucket_seconds: int = 60) -> tuple[float, ...]:
+    """The score each window must beat on `day`, from its median daily peak over the days before (see Config)."""
+    past = [scores for d, scores in track.peaks if day - config.calibration_days <= d < day]
+    if len(past) < config.calibration_min_days:
+        return ()
+    bars = []
+    for index in range(len(config.windows)):
+        values = sorted(scores[index] for scores in past if index < len(scores))
+        median = values[len(values) // 2] if values else 0.0
+        bars.append(config.calibration_factor * median)
+    return tuple(bars)
+
+
+def _bars(track: Track, day: int, config: Config, bucket_seconds: int) -> tuple[float, ...]:
+    """The calibration of `day`: the one worked out when the day began, or worked out now."""
+    if track.peaks and track.peaks[-1][0] == day:
+        return track.bars
+    return calibration(track, day, config, bucket_seconds)
+
+
+def _peaks(track: Track, bucket_start: float, assessment: Assessment, config: Config) -> dict:
+    """The track's peaks (and bars) with this bucket's window scores added to its day."""
+    day = int(bucket_start // 86400)
+    scores = assessment.window_scores
+    peaks = track.peaks
+    if peaks and peaks[-1][0] == day:
+        last = peaks[-1][1]
+        if all(s <= p for s, p in zip(scores, last)):
+            return {"peaks": peaks, "bars": track.bars}
+        return {"peaks": peaks[:-1] + ((day, tuple(max(s, p) for s, p in zip(scores, last))),), "bars": track.bars}
+    kept = tuple(p for p in peaks if p[0] >= day - config.calibration_days) + ((day, scores),)
+    return {"peaks": kept, "bars": calibration(track, day, config, assessment.bucket_seconds)}
+
+
 def step(track: Track, bucket_start: float, assessment: Assessment, config: Config = Config()) -> Track:
     """Advance the state machine by one bucket; hysteresis: slow to open, slower to resolve."""
     seconds = assessment.bucket_seconds
+    peaks = _peaks(track, bucket_start, assessment, config)
     anomalous = assessment.level is not State.OK
     if track.state is State.OK:
         if not anomalous:
-            return Track(quiet_from=track.quiet_from)
+            return Track(quiet_from=track.quiet_from, **peaks)
         onset = bucket_start - assessment.lead_seconds
         run_start = onset if track.hot == 0 or track.run_start is None else min(track.run_start, onset)
         hot = track.hot + 1
         held = assessment.spread or hot * seconds >= config.open_after * 60
         state = assessment.level if held else State.OK
-        return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from)
+        return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from, **peaks)
     # An open incident: it may get worse; it resolves once the short windows have been calm for long enough.
     state = track.state
     if anomalous and _RANK[assessment.level] > _RANK[state]:
@@ -191,38 +238,36 @@ def step(track: Track, bucket_start: float, assessment: Assessment, config: Conf
     if assessment.recent_score < config.calm_score:
         calm = track.calm + 1
         if calm * seconds >= config.resolve_after * 60:
-            return Track(quiet_from=bucket_start - (calm - 1) * seconds)
+            return Track(quiet_from=bucket_start - (calm - 1) * seconds, **peaks)
     else:
         calm = 0
-    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm)
+    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm, **peaks)
 
 
 def evaluate(profile: Profile, starts: Sequence[float], counts: Sequence[float], track: Track,
              config: Config = Config(), bucket_seconds: int = 60,
-             expected: Sequence[float] | None = None, bars=None) -> tuple[Assessment, Track]:
-    """Score the latest bucket of one series and advance its state: the step live evaluation and backtests share.
-
-    `starts` and `counts` are the recent buckets (at least the longest window), ending with the latest;
-    `expected` may be passed when already computed from the same profile.
-    """
+             expected: Sequence[float] | None = None) -> tuple[Assessment, Track]:
+    """Score the latest bucket of one series and advance its state: the step live evaluation and backtests share."""
+    # `starts` and `counts` are the recent buckets (at least the longest window), ending with the latest;
+    # `expected` may be passed when already computed from the same profile.
     if expected is None:
         expected = [profile.expected(start, bucket_seconds) for start in starts]
     if track.quiet_from is not None and starts and starts[0] < track.quiet_from:
         first = next((i for i, start in enumerate(starts) if start >= track.quiet_from), len(starts) - 1)
         counts, expected = counts[first:], expected[first:]
-    assessment = assess(counts, expected, config, dispersion=profile.dispersion, burst_score=profile.burst_score,
-                        bucket_seconds=bucket_seconds, bars=bars)
+    bars = _bars(track, int(starts[-1] // 86400), config, bucket_seconds)
+    assessment = assess(counts, expected, config, dispersion=profile.dispersion, bars=bars,
+                        bucket_seconds=bucket_seconds)
     return assessment, step(track, starts[-1], assessment, config)
 
 
 def history_buckets(config: Config, bucket_seconds: int) -> int:
     """Recent buckets `evaluate` needs: the longest window."""
-    return max(_widths(config, bucket_seconds, 10 ** 9))
+    return max(_widths(config, bucket_seconds))
 
 
 class Detector:
-    """One series replayed bucket by bucket: learns its profile once an hour from the hourly totals of what
-    came before, and evaluates each bucket as the live job does."""
+    """One series replayed bucket by bucket: profile learned hourly from what came before, buckets evaluated."""
 
     def __init__(self, bucket_seconds: int, config: Config = Config(), hourly: Iterable[tuple[float, float]] = ()):
         self.bucket_seconds = int(bucket_seconds)
@@ -231,56 +276,44 @@ class Detector:
         self.profile: Profile | None = None
         self._keep = history_buckets(config, self.bucket_seconds)
         self._per_hour = max(1.0, 3600 / self.bucket_seconds)
-        self._hours: dict[float, list[float]] = {float(start): [float(count), self._per_hour] for start, count in hourly}
+        self._done: deque[tuple[float, float]] = deque((float(start), float(count)) for start, count in hourly)
         self._hour: float | None = None
-        self._starts: deque[float] = deque(maxlen=self._keep)
-        self._counts: deque[float] = deque(maxlen=self._keep)
-        self._expected: deque[float] = deque(maxlen=self._keep)
-        self._recent: deque[tuple[float, float]] = deque()
-        self._peaks = {}
+        self._total = self._seen = 0.0
+        self._starts: list[float] = []
+        self._counts: list[float] = []
+        self._expected: list[float] = []
 
-    def _hourly(self, before: float) -> list[tuple[float, float]]:
-        out = []
-        for start, (total, seen) in self._hours.items():
-            # Hours with gaps are scaled up to a full hour; hours mostly missing say little and are left out.
-            if start < before and seen >= self._per_hour / 2:
-                out.append((start, total * max(1.0, self._per_hour / seen) * min(1.0, 3600 / self.bucket_seconds)))
-        return out
+    def _close_hour(self) -> None:
+        """File the hour just finished: scaled up to a full hour if some buckets are missing, left out if most are."""
+        if self._hour is not None and self._seen >= self._per_hour / 2:
+            scale = max(1.0, self._per_hour / self._seen) * min(1.0, 3600 / self.bucket_seconds)
+            self._done.append((self._hour, self._total * scale))
+        self._total = self._seen = 0.0
 
     def observe(self, bucket_start: float, count: float) -> tuple[Assessment, Track]:
         """Evaluate the bucket starting at `bucket_start` (later than every bucket before it)."""
+        seconds = self.bucket_seconds
         hour = bucket_start // 3600 * 3600
         if hour != self._hour:
+            self._close_hour()
             self._hour = hour
-            for old in [h for h in self._hours if h < hour - HISTORY_WEEKS * WEEK]:
-                del self._hours[old]
-            while self._recent and self._recent[0][0] < hour - BURST_HOURS * 3600:
-                self._recent.popleft()
-            self.profile = learn_profile(self._hourly(hour), hour, self._recent, self.bucket_seconds)
-            self._expected = deque((self.profile.expected(s, self.bucket_seconds) for s in self._starts),
-                                   maxlen=self._keep)
+            while self._done and self._done[0][0] < hour - HISTORY_WEEKS * WEEK:
+                self._done.popleft()
+            self.profile = learn_profile(self._done, hour)
+            self._expected = [self.profile.expected(s, seconds) for s in self._starts]
+        if len(self._starts) >= 2 * self._keep:
+            del self._starts[:-self._keep], self._counts[:-self._keep], self._expected[:-self._keep]
         # Buckets older than the longest window (after a gap in the data) do not belong in any window.
-        horizon = bucket_start - self._keep * self.bucket_seconds
-        while self._starts and self._starts[0] < horizon:
-            self._starts.popleft(), self._counts.popleft(), self._expected.popleft()
+        if self._starts and self._starts[-1] < bucket_start - self._keep * seconds:
+            self._starts.clear(), self._counts.clear(), self._expected.clear()
         self._starts.append(bucket_start)
         self._counts.append(count)
-        self._expected.append(self.profile.expected(bucket_start, self.bucket_seconds))
-        day = int(bucket_start // 86400)
-        bars = {}
-        if EXP_PEAKS:
-            for width, peaks in self._peaks.items():
-                past = sorted((v for d, v in peaks.items() if day - EXP_DAYS <= d < day), reverse=True)
-                bars[width] = EXP_F * past[len(past) // 2] if len(past) >= 3 else 0.0
-        assessment, self.track = evaluate(self.profile, list(self._starts), list(self._counts), self.track,
-                                          self.config, self.bucket_seconds, list(self._expected), bars)
-        for width, score in assessment.counted:
-            p = self._peaks.setdefault(width, {})
-            p[day] = max(p.get(day, 0.0), score)
-        self._recent.append((bucket_start, count))
-        slot = self._hours.setdefault(hour, [0.0, 0.0])
-        slot[0] += count
-        slot[1] += 1
+        self._expected.append(self.profile.expected(bucket_start, seconds))
+        keep = -self._keep
+        assessment, self.track = evaluate(self.profile, self._starts[keep:], self._counts[keep:], self.track,
+                                          self.config, seconds, self._expected[keep:])
+        self._total += count
+        self._seen += 1
         return assessment, self.track
 
 
@@ -299,8 +332,7 @@ def iso(ts: float) -> str:
 
 
 def incidents_from(results: Iterable[tuple[float, Assessment, Track]]) -> list[dict]:
-    """Incidents of a replay: start (the backdated onset), end (where the calm began; None if still open), peak
-    count and its time, and the worst state reached."""
+    """Incidents of a replay: start (backdated onset), end (start of the calm; None if open), peak, worst state."""
     out: list[dict] = []
     recent: deque[tuple[float, float]] = deque()
     current: dict | None = None

@@ -72,12 +72,10 @@ def _normal_log10(z: float) -> float:
 
 
 def tail_log10(count: float, mean: float, dispersion: float = 0.0) -> float:
-    """-log10 P(X >= count) for counts with this mean and variance mean + dispersion × mean².
-
-    0 when unsurprising, 10 for a one-in-ten-billion count. Dispersion 0 is Poisson; above it a negative
-    binomial (a Poisson whose rate wanders with a gamma distribution, as real report rates do). Counts need
-    not be whole numbers (the tails are continued through the gamma and beta functions).
-    """
+    """-log10 P(X >= count) for counts of this mean and variance mean + dispersion × mean²: 10 is one in 10^10."""
+    # Dispersion 0 is Poisson; above it a negative binomial (a Poisson whose rate wanders with a gamma
+    # distribution, as real report rates do). Counts need not be whole: the gamma and beta functions continue
+    # the tails between them.
     if count <= mean:
         return 0.0
     mean = max(mean, 1e-9)

@@ -1,0 +1,181 @@
+"""Demo data for `run`: days of ordinary reports for every service and, for one, a replayed midday outage."""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass, replace
+
+from aggregator.catalog import Service
+from aggregator.ranges import iso
+from aggregator.settings import Settings
+
+from . import evaluate, keys
+from .buckets import UNKNOWN, Entry, tally
+
+DAYS = 4
+"""Days of history written before now: enough for detection to learn an hour-of-day baseline (two days)."""
+
+MARKER = f"{keys.PREFIX}:demo"
+"""Unix time up to which demo reports were written, so a later `run` adds only the time since."""
+
+OUTAGE_SERVICE = "claude"
+OUTAGE_START = 12 * 3600 + 3 * 60
+"""Seconds into the UTC day the replayed outage begins (12:03 GMT)."""
+RAMP, PLATEAU, DECAY = 6, 70, 25
+"""Minutes in which reports rise to the peak, stay there, and fall back."""
+OUTAGE_PEAK = 260
+"""Reports per minute at the height of the outage."""
+
+NORMAL_SURFACES = {"website": 45, "mobile": 25, "desktop": 15, "api": 15}
+OUTAGE_SURFACES = {"website": 64, "desktop": 14, "mobile": 13, "api": 9}
+"""A little over 62 % website, so that with the ordinary reports mixed in the outage reads as about 62 %."""
+NORMAL_SYMPTOMS = {"": 40, "errors": 20, "slow": 15, "login": 12, "blank_response": 6, "other": 7}
+OUTAGE_SYMPTOMS = {"": 30, "errors": 32, "login": 18, "blank_response": 14, "slow": 6}
+COUNTRIES = {"US": 34, "GB": 12, "DE": 10, "IN": 10, "BR": 7, "JP": 6, "FR": 6, "CA": 5, "AU": 4, UNKNOWN: 6}
+
+PEAK_RATES = {"claude": 4.0, "chatgpt": 6.0, "gemini": 2.0, "copilot": 1.5, "github": 3.0, "slack": 2.0,
+              "discord": 3.0, "aws": 1.0}
+"""Ordinary reports per minute at a service's busiest hour; a service not listed gets one."""
+
+_APPLY = """
+local a = 1
+for k = 1, #KEYS do
+  local nfields = tonumber(ARGV[a + 1])
+  for f = 1, nfields do
+    redis.call('HINCRBY', KEYS[k], ARGV[a + 2 * f], ARGV[a + 2 * f + 1])
+  end
+  redis.call('EXPIREAT', KEYS[k], ARGV[a])
+  a = a + 2 + 2 * nfields
+end
+return #KEYS
+"""
+
+
+@dataclass(frozen=True)
+class Seeded:
+    """What one call wrote: reports, the span they cover, and the outage replayed (its start), if any."""
+
+    reports: int
+    start: float
+    end: float
+    outage: float | None
+
+
+def _pick(rng: random.Random, weights: dict[str, int]) -> str:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+def _poisson(rng: random.Random, mean: float) -> int:
+    if mean > 30:
+        return max(0, round(rng.gauss(mean, math.sqrt(mean))))
+    count, product, limit = 0, rng.random(), math.exp(-mean)
+    while product > limit:
+        count += 1
+        product *= rng.random()
+    return count
+
+
+def normal_rate(peak: float, ts: float) -> float:
+    """Ordinary reports per minute at `ts`: busiest mid-afternoon UTC, a third of that at night."""
+    hour = ts % 86400 / 3600
+    return peak * (0.35 + 0.65 * (1 + math.cos((hour - 15) / 24 * 2 * math.pi)) / 2)
+
+
+def outage_rate(minute: int) -> float:
+    """Extra reports per minute `minute` minutes after the outage began: a steep rise, a plateau, a tail."""
+    if minute < 0:
+        return 0.0
+    if minute < RAMP:
+        return OUTAGE_PEAK * (minute + 1) / RAMP
+    if minute < RAMP + PLATEAU:
+        return OUTAGE_PEAK * (0.9 + 0.1 * math.sin(minute / 7))
+    if minute < RAMP + PLATEAU + DECAY:
+        return OUTAGE_PEAK * (1 - (minute - RAMP - PLATEAU) / DECAY) ** 2
+    return 0.0
+
+
+def last_outage(start: float, end: float) -> float | None:
+    """The start of the latest replayed outage that lies wholly in [start, end), if one does."""
+    length = (RAMP + PLATEAU + DECAY) * 60
+    onset = (end - length) // 86400 * 86400 + OUTAGE_START
+    if onset + length > end:
+        onset -= 86400
+    return onset if onset >= start else None
+
+
+def entries(slug: str, start: float, end: float, outage: float | None, rng: random.Random) -> list[Entry]:
+    """Reports of one service for each minute of [start, end), with the outage's on top when given."""
+    peak = PEAK_RATES.get(slug, 1.0)
+    out = []
+    for minute in range(int(start // 60), int(math.ceil(end / 60))):
+        ts = minute * 60.0
+        extra = outage_rate(int((ts - outage) // 60)) if outage is not None and ts >= outage else 0.0
+        ordinary, spike = _poisson(rng, normal_rate(peak, ts)), _poisson(rng, extra)
+        for n in range(ordinary + spike):
+            surfaces, symptoms = (NORMAL_SURFACES, NORMAL_SYMPTOMS) if n < ordinary else (OUTAGE_SURFACES,
+                                                                                         OUTAGE_SYMPTOMS)
+            at = ts + rng.random() * 60
+            if start <= at < end:
+                out.append(Entry(ts=at, surface=_pick(rng, surfaces), symptom=_pick(rng, symptoms),
+                                 region=_pick(rng, COUNTRIES)))
+    return out
+
+
+def _write(redis, slug: str, batch: list[Entry]) -> None:
+    counts = tally(slug, batch)
+    script = redis.register_script(_APPLY)
+    names = list(counts.increments)
+    # A few thousand keys a call: one script per bucket key would be tens of thousands of round trips.
+    for at in range(0, len(names), 2000):
+        chunk = names[at:at + 2000]
+        args: list = []
+        for name in chunk:
+            fields = counts.increments[name]
+            args += [counts.expire_at[name], len(fields)]
+            for field, count in fields.items():
+                args += [field, count]
+        script(keys=chunk, args=args)
+
+
+def seed(redis, services: list[Service], now: float, seed_value: int = 2026) -> Seeded:
+    """Write ordinary reports since the last seeding (at most DAYS back) and the outage, straight into buckets."""
+    since = redis.get(MARKER)
+    start = max(float(since) if since else 0.0, now - DAYS * 86400)
+    outage = last_outage(start, now)
+    rng = random.Random(seed_value + int(start))
+    total = 0
+    for service in services:
+        batch = entries(service.slug, start, now, outage if service.slug == OUTAGE_SERVICE else None, rng)
+        _write(redis, service.slug, batch)
+        total += len(batch)
+    redis.set(MARKER, repr(now), ex=DAYS * 86400)
+    return Seeded(total, start, now, outage if any(s.slug == OUTAGE_SERVICE for s in services) else None)
+
+
+def replay_detection(redis, queue_redis, settings: Settings, services: list[Service], outage: float,
+                     now: float) -> int:
+    """Step detection through the replayed outage hour by hour, as if it had run then, so its incident exists."""
+    # No alert goes out: the demo's outage is history, not news.
+    quiet = replace(settings, RADAR_WEBHOOK_URLS=(), RADAR_SLACK_WEBHOOK_URLS=())
+    muted = [replace(s, webhooks=(), slack_webhooks=()) for s in services if s.slug == OUTAGE_SERVICE]
+    steps = 0
+    moment = outage - 3600
+    while moment < min(now, outage + (RAMP + PLATEAU + DECAY + 60) * 60):
+        moment += 3600
+        steps += evaluate.evaluate(redis, queue_redis, quiet, muted, min(moment, now)).steps
+    return steps
+
+
+def seed_catalog(settings: Settings, now: float) -> str:
+    """Seed every service of the catalog and replay the outage's detection; a line saying what was written."""
+    from aggregator.catalog import load_catalog
+    from aggregator.stores import data_client, queue_client
+
+    services = list(load_catalog(settings.RADAR_SERVICES_FILE))
+    with data_client(settings) as redis, queue_client(settings) as queue_redis:
+        seeded = seed(redis, services, now)
+        if seeded.outage is not None:
+            replay_detection(redis, queue_redis, settings, services, seeded.outage, now)
+    hours = (seeded.end - seeded.start) / 3600
+    outage = f"; {OUTAGE_SERVICE} outage replayed from {iso(seeded.outage)}" if seeded.outage else ""
+    return f"demo data: {seeded.reports:,} reports over the last {hours:.1f} h{outage}"
