@@ -10,7 +10,7 @@ HOURS_PER_WEEK = 168
 WEEK = HOURS_PER_WEEK * 3600
 DAY = 86400
 
-FLOOR_PER_HOUR = 3.0
+FLOOR_PER_HOUR = 1.0
 """Expected reports per hour of a service with no history: a few stray reports are normal anywhere."""
 
 WEEKLY_AFTER = 3 * WEEK
@@ -152,11 +152,11 @@ def learn_profile(hourly: Iterable[tuple[float, float]], now: float) -> Profile:
         own, before, after = by_slot[slot], by_slot[slot - 1], by_slot[(slot + 1) % slots]
         values = own + own + before + after
         rates.append(_typical(values) if values else 0.0)
-    if weekly:
-        profile_rates = tuple(max(rate, FLOOR_PER_HOUR) for rate in rates)
-    else:
+    if not weekly:
         # Hour 0 of the week is midnight, so the hour of the day of a slot is the slot modulo 24.
-        profile_rates = tuple(max(rates[slot % 24], FLOOR_PER_HOUR) for slot in range(HOURS_PER_WEEK))
-    profile = Profile(profile_rates, Quality.WEEKLY if weekly else Quality.DAILY)
-    residuals = [(count, profile.rates[hour_of_week(start)]) for start, count in pairs if start >= now - 7 * DAY]
-    return replace(profile, dispersion=_dispersion(residuals))
+        rates = [rates[slot % 24] for slot in range(HOURS_PER_WEEK)]
+    # The noise is measured against the rates as learned: against the floor, a quiet service's hours would all
+    # look too low, and that would pass for a wandering rate.
+    residuals = [(count, rates[hour_of_week(start)]) for start, count in pairs if start >= now - 7 * DAY]
+    return Profile(tuple(max(rate, FLOOR_PER_HOUR) for rate in rates), Quality.WEEKLY if weekly else Quality.DAILY,
+                   _dispersion(residuals))

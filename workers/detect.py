@@ -5,6 +5,7 @@ time is always passed in, nothing here reads a clock or talks to Redis.
 """
 from __future__ import annotations
 
+import heapq
 import math
 from collections import deque
 from dataclasses import asdict, dataclass, replace
@@ -15,6 +16,9 @@ from typing import Iterable, Iterator, Sequence
 from .baseline import (FLOOR_PER_HOUR, HOURS_PER_WEEK, WEEK, Profile, Quality, hour_of_week,  # noqa: F401
                        learn_profile)
 from .score import poisson_tail_log10, tail_log10  # noqa: F401
+
+_WORTH_A_LOOK = 2.0
+"""Windows scoring less than this are not anomalous whatever their buckets, so they are not examined further."""
 
 HISTORY_WEEKS = 5
 """Weeks of hourly counts a `Detector` keeps to learn its profile from (the profile uses the last four)."""
@@ -41,9 +45,6 @@ class Config:
     """An outage is also this many times the baseline over its window, not merely improbable."""
     min_excess: float = 5.0
     """Reports above the baseline a window needs before it counts: a handful is never an incident alone."""
-    spread_score: float = 2.0
-    """A window of several buckets counts only if it is still this improbable without its largest bucket, so
-    one burst does not make every window that contains it anomalous for the next three hours."""
     open_after: int = 2
     """Minutes a single anomalous bucket at a time must last before a state leaves ok (evidence that already
     spans several buckets opens at once)."""
@@ -106,11 +107,11 @@ def assess(counts: Sequence[float], expected: Sequence[float], config: Config = 
             window = counts[-width:]
             total, mean = sum(window), sum(expected[-width:])
             score = robust = tail_log10(total, mean, dispersion)
-            if width > 1 and score >= config.spread_score:
-                # Leave the largest bucket out: one burst must not count again in every window it is part of.
-                top = max(range(width), key=window.__getitem__)
-                rest = tail_log10(total - window[top], mean - expected[n - width + top], dispersion)
-                robust = min(score, rest) if rest < config.spread_score else score
+            if width > 1 and score >= _WORTH_A_LOOK:
+                # The largest bucket counts only as much as the next largest: a burst in one bucket adds
+                # nothing, while an anomaly spread over buckets keeps its score.
+                top, second = heapq.nlargest(2, window)
+                robust = min(score, tail_log10(total - top + second, mean, dispersion))
             done[width] = (score, robust, total, mean)
         score, robust, total, mean = done[width]
         scores.append(robust)
