@@ -21,7 +21,7 @@ NAB = SHARED / "data" / "nab"
 SCORER = SHARED / "tools" / "score_detections.py"
 REFERENCE = SHARED / "tools" / "baseline_detector.py"
 
-SIMULATED_SERVICES = 60
+SIMULATED_SERVICES = 90
 SERVICES = 1000
 
 

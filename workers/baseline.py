@@ -19,7 +19,7 @@ WEEKLY_AFTER = 3 * WEEK
 DAILY_AFTER = 2 * DAY
 """History needed before the hour of the day is learned; until then the floor (or the level seen so far)."""
 
-WEEKS_KEPT = 4
+WEEKS_KEPT = 3
 """Weeks of history a weekly profile looks at: recent enough to follow a service that grows."""
 
 DAYS_KEPT = 14

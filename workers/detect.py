@@ -21,7 +21,7 @@ _WORTH_A_LOOK = 2.0
 """Windows scoring less than this are not anomalous whatever their buckets, so they are not examined further."""
 
 HISTORY_WEEKS = 5
-"""Weeks of hourly counts a `Detector` keeps to learn its profile from (the profile uses the last four)."""
+"""Weeks of hourly counts a `Detector` keeps to learn its profile from (the profile uses the last three)."""
 
 
 class State(str, Enum):
