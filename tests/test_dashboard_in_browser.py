@@ -2,16 +2,12 @@
 import csv
 import itertools
 import json
-import os
-import subprocess
-import sys
-import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .conftest import TEST_GEOIP, free_port
+from .conftest import web_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # Addresses the MaxMind test database places in these countries.
@@ -22,27 +18,9 @@ _reporters = itertools.count()
 @pytest.fixture(scope="module")
 def server(redis_server, tmp_path_factory):
     """Like `live_server`, with a one-second refresh and this machine trusted to say where a report is from."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("dashboard-web") / "web.log"
-    env = dict(os.environ, REDIS_URL=redis_server.url, GEOIP_DB=TEST_GEOIP, PORT=str(port),
-               RADAR_DASHBOARD_REFRESH="1", TRUSTED_PROXIES="127.0.0.1/32")
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", "1"], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/dashboard", timeout=2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"the web server did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
-    yield base
-    process.terminate()
-    process.wait(timeout=15)
+    with web_server(redis_server.url, tmp_path_factory.mktemp("dashboard-web"), RADAR_DASHBOARD_REFRESH="1",
+                    TRUSTED_PROXIES="127.0.0.1/32") as base:
+        yield base
 
 
 def report(base, country="GB", surface="website", service="claude"):

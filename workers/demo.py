@@ -37,19 +37,6 @@ PEAK_RATES = {"claude": 4.0, "chatgpt": 6.0, "gemini": 2.0, "copilot": 1.5, "git
               "discord": 3.0, "aws": 1.0}
 """Ordinary reports per minute at a service's busiest hour; a service not listed gets one."""
 
-_APPLY = """
-local a = 1
-for k = 1, #KEYS do
-  local nfields = tonumber(ARGV[a + 1])
-  for f = 1, nfields do
-    redis.call('HINCRBY', KEYS[k], ARGV[a + 2 * f], ARGV[a + 2 * f + 1])
-  end
-  redis.call('EXPIREAT', KEYS[k], ARGV[a])
-  a = a + 2 + 2 * nfields
-end
-return #KEYS
-"""
-
 
 @dataclass(frozen=True)
 class Seeded:
@@ -123,18 +110,13 @@ def entries(slug: str, start: float, end: float, outage: float | None, rng: rand
 
 def _write(redis, slug: str, batch: list[Entry]) -> None:
     counts = tally(slug, batch)
-    script = redis.register_script(_APPLY)
-    names = list(counts.increments)
-    # A few thousand keys a call: one script per bucket key would be tens of thousands of round trips.
-    for at in range(0, len(names), 2000):
-        chunk = names[at:at + 2000]
-        args: list = []
-        for name in chunk:
-            fields = counts.increments[name]
-            args += [counts.expire_at[name], len(fields)]
+    # One pipeline, not a round trip per bucket field; nothing reads demo data until `run` has written it all.
+    with redis.pipeline(transaction=False) as pipe:
+        for name, fields in counts.increments.items():
             for field, count in fields.items():
-                args += [field, count]
-        script(keys=chunk, args=args)
+                pipe.hincrby(name, field, count)
+            pipe.expireat(name, counts.expire_at[name])
+        pipe.execute()
 
 
 def seed(redis, services: list[Service], now: float, seed_value: int = 2026) -> Seeded:

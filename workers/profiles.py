@@ -13,6 +13,8 @@ from .detect import FLOOR_PER_HOUR, HOURS_PER_WEEK, Profile, Quality, hour_of_we
 OVERALL = "*"
 """The track name of a service as a whole; country tracks are named by their ISO code."""
 
+_PROFILE_FIELDS = {f.name for f in fields(Profile)}
+
 HISTORY_HOURS = 5 * 7 * 24
 """Hourly buckets read to learn a profile: five weeks, as the backtest's detector keeps."""
 
@@ -114,5 +116,7 @@ def profiles_from(cached: Cached, hows: list[int], raw: list) -> dict[str, Profi
     out = {}
     for track, values in rates.items():
         meta = cached.tracks[track]
-        out[track] = Profile(**{**meta, "rates": tuple(values), "quality": Quality(meta["quality"])})
+        # Only the fields Profile has today: a cache written by an older version must not break the run.
+        known = {k: v for k, v in meta.items() if k in _PROFILE_FIELDS}
+        out[track] = Profile(**{**known, "rates": tuple(values), "quality": Quality(meta["quality"])})
     return out
