@@ -6,7 +6,7 @@ import time
 from dataclasses import asdict, dataclass
 
 from aggregator.exceptions import ValidationError
-from aggregator.ranges import iso
+from aggregator.ranges import Range, iso
 from workers import keys
 from workers.baseline import Profile
 from workers.buckets import UNKNOWN, Bucket
@@ -23,21 +23,10 @@ UNITS = {"1m": "minute", "15m": "15 minutes", "1h": "hour"}
 
 
 @dataclass(frozen=True)
-class Window:
-    """A range button's buckets: `name` like '24h', its resolution, and bucket indexes first..last inclusive."""
+class Window(Range):
+    """A range button's buckets: a Range that knows its button's name, like '24h'."""
 
-    name: str
-    resolution: keys.Resolution
-    first: int
-    last: int
-
-    @property
-    def start(self) -> int:
-        return self.first * self.resolution.seconds
-
-    @property
-    def end(self) -> int:
-        return (self.last + 1) * self.resolution.seconds
+    name: str = "24h"
 
     @property
     def starts(self) -> list[int]:
@@ -57,7 +46,7 @@ def window(name: str | None, end: float) -> Window:
         raise ValidationError(f"'range' must be one of {', '.join(RANGES)} — got '{name}'", field="range")
     seconds, resolution = RANGES[name]
     last = resolution.index(end - 1e-6)
-    return Window(name, resolution, last - seconds // resolution.seconds + 1, last)
+    return Window(resolution, last - seconds // resolution.seconds + 1, last, name)
 
 
 def _ts(value: str) -> float:

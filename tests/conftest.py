@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import socket
 import subprocess
@@ -53,6 +54,15 @@ def app(redis_server):
 
 
 @pytest.fixture
+def stopped_app(tmp_path):
+    """An app whose Redis has gone away after start-up."""
+    server = start(tmp_path, persist=False)
+    app = create_app({"REDIS_URL": server.url})
+    server.stop()
+    return app
+
+
+@pytest.fixture
 def client(app):
     return app.test_client()
 
@@ -75,6 +85,15 @@ def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
     """POST a report as JSON from a given client address."""
     return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua},
                        environ_base={"REMOTE_ADDR": ip}, **kwargs)
+
+
+def poisson(rng, mean: float) -> int:
+    """A Poisson draw by Knuth's method: fine for the small means of the tests."""
+    limit, k, p = math.exp(-mean), 0, rng.random()
+    while p > limit:
+        k += 1
+        p *= rng.random()
+    return k
 
 
 def free_port() -> int:

@@ -6,6 +6,8 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from .conftest import poisson
+
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = datetime(2026, 1, 5, tzinfo=timezone.utc)
 
@@ -13,14 +15,6 @@ FIRST = datetime(2026, 1, 5, tzinfo=timezone.utc)
 def _backtest(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-m", "aggregator", "backtest", *args], cwd=ROOT, capture_output=True,
                           text=True, timeout=120)
-
-
-def _poisson(rng: random.Random, mean: float) -> int:
-    limit, k, p = 2.718281828459045 ** -mean, 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 def _write(path: Path, step: timedelta, days: float, spike_at: datetime | None, per_step: float = 10.0,
@@ -32,7 +26,7 @@ def _write(path: Path, step: timedelta, days: float, spike_at: datetime | None, 
     while ts < FIRST + timedelta(days=days):
         if skip is None or not skip[0] <= ts < skip[1]:
             mean = per_step * (20 if spike_at is not None and spike_at <= ts < spike_at + timedelta(minutes=30) else 1)
-            value = _poisson(rng, mean) if mean < 500 else round(rng.gauss(mean, mean ** 0.5))
+            value = poisson(rng, mean) if mean < 500 else round(rng.gauss(mean, mean ** 0.5))
             rows.append(f"{ts:%Y-%m-%d %H:%M:%S},{value * 1.5 if floats else value}")
         ts += step
     path.write_text("\n".join(rows) + "\n")

@@ -8,8 +8,6 @@ import time
 import plotly
 import pytest
 
-from aggregator import create_app
-from aggregator.embedded import start
 from dashboards.views import PLOTLY_JS
 from workers import incidents
 from workers.buckets import Bucket
@@ -149,14 +147,6 @@ def test_no_page_runs_inline_script(client):
         page = client.get(url).get_data(as_text=True)
         for tag in re.findall(r"<script[^>]*>", page):
             assert "src=" in tag or 'type="application/json"' in tag, tag
-
-
-@pytest.fixture
-def stopped_app(tmp_path):
-    server = start(tmp_path, persist=False)
-    app = create_app({"REDIS_URL": server.url})
-    server.stop()
-    return app
 
 
 def test_with_redis_down_pages_say_so_in_html_and_data_answers_in_json(stopped_app):

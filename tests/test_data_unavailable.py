@@ -1,16 +1,5 @@
 """With the data store gone, the API answers 503 with Retry-After and the pages say so; nothing is a 500."""
-import pytest
 
-from aggregator import create_app
-from aggregator.embedded import start
-
-
-@pytest.fixture
-def stopped_app(tmp_path):
-    server = start(tmp_path, persist=False)
-    app = create_app({"REDIS_URL": server.url})
-    server.stop()
-    return app
 
 
 def test_a_report_gets_503_with_retry_after_when_redis_is_down(stopped_app):

@@ -6,6 +6,8 @@ from workers.detect import (Assessment, Config, Detector, State, Track, assess, 
                             step)
 from workers.score import poisson_tail_log10, tail_log10
 
+from .conftest import poisson
+
 MONDAY = 1_767_571_200.0
 """2026-01-05 00:00 UTC, a Monday."""
 WEEK = 7 * 86400
@@ -15,13 +17,6 @@ def _hours(first: float, last: float, per_hour) -> list[tuple[float, float]]:
     return [(float(h), float(per_hour(h))) for h in range(int(first), int(last), 3600)]
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    # Knuth's method: fine for the small means of these tests.
-    limit, k, p = 2.718281828459045 ** -mean, 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
 
 
 def test_an_outage_last_tuesday_does_not_raise_this_tuesdays_baseline():
@@ -62,8 +57,8 @@ def test_a_day_of_history_is_still_the_floor_two_days_learn_the_hour_of_day_thre
 
 def test_the_dispersion_is_learned_from_how_much_counts_stray():
     rng = random.Random(1)
-    steady = learn_profile(_hours(MONDAY, MONDAY + 3 * WEEK, lambda h: _poisson(rng, 20)), MONDAY + 3 * WEEK)
-    jumpy = learn_profile(_hours(MONDAY, MONDAY + 3 * WEEK, lambda h: _poisson(rng, 20 * rng.choice((0.5, 1.5)))),
+    steady = learn_profile(_hours(MONDAY, MONDAY + 3 * WEEK, lambda h: poisson(rng, 20)), MONDAY + 3 * WEEK)
+    jumpy = learn_profile(_hours(MONDAY, MONDAY + 3 * WEEK, lambda h: poisson(rng, 20 * rng.choice((0.5, 1.5)))),
                           MONDAY + 3 * WEEK)
     assert steady.dispersion < 0.02
     assert jumpy.dispersion > 0.1
@@ -99,14 +94,14 @@ def test_a_rise_that_is_improbable_but_less_than_threefold_is_degraded_not_an_ou
 
 def test_counts_at_the_baseline_are_ok():
     rng = random.Random(2)
-    counts = [float(_poisson(rng, 4)) for _ in range(180)]
+    counts = [float(poisson(rng, 4)) for _ in range(180)]
     assert assess(counts, [4.0] * 180).level is State.OK
 
 
 def _sparse_detector() -> Detector:
     """A detector for a service with 3 reports an hour (0.05 a minute) and three weeks of hourly history."""
     rng = random.Random(3)
-    history = _hours(MONDAY - 3 * WEEK, MONDAY, lambda h: _poisson(rng, 3))
+    history = _hours(MONDAY - 3 * WEEK, MONDAY, lambda h: poisson(rng, 3))
     return Detector(60, Config(), history)
 
 
@@ -196,7 +191,7 @@ def test_a_service_whose_counts_jump_every_day_needs_a_bigger_jump_to_open():
         points = []
         for minute in range(6 * 1440):
             ts = MONDAY + minute * 60
-            count = float(_poisson(rng, 2))
+            count = float(poisson(rng, 2))
             if minute % 1440 in (720, 721, 722) and minute // 1440 < day_bursts:
                 count += 20
             if minute // 1440 == 5 and minute % 1440 in range(720, 723):
@@ -213,12 +208,12 @@ def test_a_service_whose_counts_jump_every_day_needs_a_bigger_jump_to_open():
 
 def test_incidents_from_a_replay_have_a_backdated_start_an_end_and_a_peak():
     rng = random.Random(6)
-    history = _hours(MONDAY - 3 * WEEK, MONDAY, lambda h: _poisson(rng, 600))
+    history = _hours(MONDAY - 3 * WEEK, MONDAY, lambda h: poisson(rng, 600))
     points = []
     for minute in range(600):
         ts = MONDAY + minute * 60
         outage = (400 if 300 <= minute < 330 else 0) + (100 if minute == 310 else 0)
-        points.append((ts, float(_poisson(rng, 10) + outage)))
+        points.append((ts, float(poisson(rng, 10) + outage)))
     found = incidents_from(run(points, 60, Config(), history))
     assert len(found) == 1
     incident = found[0]
