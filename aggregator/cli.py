@@ -54,6 +54,8 @@ def run(host, port, rq_workers, demo_data):
     def stop(*_):
         raise KeyboardInterrupt
 
+    # SIGINT too: a shell starting `run` in the background sets it to "ignore", which Python would keep.
+    signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
     server, children = None, []
     try:
