@@ -10,7 +10,8 @@ from flask import Blueprint, Response, jsonify, redirect, request, url_for
 from rq import Queue
 
 from workers import keys
-from workers.buckets import last_hour, read_buckets, recent_totals
+from workers.buckets import read_buckets
+from workers.totals import recent_totals
 from workers.summary import summarize
 
 from . import geo, pages, ranges
@@ -69,7 +70,7 @@ def post_report():
         return redirect(url_for("pages.service", slug=slug, reported=report.surface,
                                 counted=int(accepted.counted), id=accepted.id), code=303)
     return jsonify({"id": accepted.id, "service": slug, "surface": report.surface, "region": region,
-                    "counted": accepted.counted, "reports_last_hour": last_hour(r.data, slug, now, accepted.id)}), 202
+                    "counted": accepted.counted, "reports_last_hour": accepted.last_hour}), 202
 
 
 @bp.get("/services")

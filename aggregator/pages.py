@@ -5,7 +5,7 @@ import re
 
 from flask import Blueprint, render_template, request
 
-from workers.buckets import last_hour, recent_totals
+from workers.totals import last_hour, recent_totals
 
 from .app import radar
 from .exceptions import RadarError, UnknownService

@@ -5,23 +5,17 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
 import time
 
+from . import stack
+
 TRICKLE = 100
 """Reports sent one at a time, each waited for: the worst case, every report needs a drain of its own."""
 
 BURST = 2000
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _request(conn, method, path, body=None, headers=None):
@@ -34,20 +28,13 @@ def _total(conn) -> int:
     return _request(conn, "GET", "/api/v1/services/claude/summary?window=1h")[1]["total"]
 
 
-def _percentile(values: list[float], p: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
-
-
 def main() -> None:
-    port = _free_port()
+    port = stack.free_port()
     with tempfile.TemporaryDirectory() as directory:
         env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")}
         env.update(RADAR_VAR_DIR=directory, PORT=str(port), RADAR_DEMO_DATA="0")
-        run = subprocess.Popen([sys.executable, "-m", "aggregator", "run"], env=env, start_new_session=True,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        try:
-            conn = _wait_for(port)
+        with stack.process([sys.executable, "-m", "aggregator", "run"], env, port, "/healthz"):
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
             latencies = []
             for n in range(TRICKLE):
                 before = _total(conn)
@@ -59,29 +46,13 @@ def main() -> None:
                 while _total(conn) <= before:
                     time.sleep(0.002)
                 latencies.append(time.perf_counter() - accepted)
-            print(f"visibility, one report at a time ({TRICKLE}): p50 {_percentile(latencies, 50) * 1000:.0f} ms, "
-                  f"p99 {_percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
+            print(f"visibility, one report at a time ({TRICKLE}): p50 {stack.percentile(latencies, 50) * 1000:.0f} ms, "
+                  f"p99 {stack.percentile(latencies, 99) * 1000:.0f} ms, max {max(latencies) * 1000:.0f} ms "
                   f"(target p99 < 2000 ms)")
             sim = subprocess.run([sys.executable, "-m", "aggregator", "simulate", "--url",
                                   f"http://127.0.0.1:{port}", "--count", str(BURST), "--rate", "2000",
                                   "--concurrency", "16"], env=env, capture_output=True, text=True, timeout=300)
             print("visibility, burst: " + " / ".join(sim.stdout.strip().splitlines()))
-        finally:
-            os.killpg(run.pid, signal.SIGINT)
-            run.wait(timeout=30)
-
-
-def _wait_for(port: int) -> http.client.HTTPConnection:
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-            _total(conn)
-            return conn
-        except OSError:
-            if time.monotonic() > deadline:
-                raise RuntimeError("the server did not start within 30 s")
-            time.sleep(0.2)
 
 
 if __name__ == "__main__":

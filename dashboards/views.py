@@ -18,7 +18,7 @@ from workers import incidents, keys
 from workers.buckets import Bucket
 from workers.evaluate import read_statuses
 from workers.expected import read_profiles
-from workers.totals import cover, read_series, read_totals
+from workers.totals import last_hour_spans, read_series, read_totals
 
 from . import render, snapshot
 from .figures import sparkline_points
@@ -50,8 +50,7 @@ def overview_rows(query: str = "") -> list[dict]:
     minute, hour = keys.MINUTE.index(now), keys.HOUR.index(now)
     # The last hour as the fewest buckets that hold it exactly, and hourly points for the sparkline: every
     # key named costs the client more than Redis takes to read it, and there are hundreds of services.
-    last_hour = cover(keys.MINUTE, minute - 59, minute)
-    totals = read_totals(r.data, slugs, [*last_hour, (keys.HOUR, hour - SPARK_HOURS + 1, hour)])
+    totals = read_totals(r.data, slugs, [*last_hour_spans(now), (keys.HOUR, hour - SPARK_HOURS + 1, hour)])
     statuses = read_statuses(r.data, slugs)
     profiles = read_profiles(r.data, slugs, (minute - 59) * 60, (minute + 1) * 60)
     rows = [snapshot.overview_row({"slug": s.slug, "name": s.name, "aliases": list(s.aliases)}, status,

@@ -111,37 +111,3 @@ def read_buckets(redis, slug: str, resolution: keys.Resolution, first: int, last
             pipe.hgetall(keys.bucket(slug, resolution, index))
         raws = pipe.execute()
     return [Bucket.from_hash(index * resolution.seconds, raw) for index, raw in zip(range(first, last + 1), raws)]
-
-
-HOUR_MINUTES = 60
-
-
-def _queue_last_hour(pipe, slug: str, now: float) -> None:
-    """Queue the totals of the last 60 minute buckets, the current one included."""
-    last = keys.MINUTE.index(now)
-    for index in range(last - HOUR_MINUTES + 1, last + 1):
-        pipe.hget(keys.bucket(slug, keys.MINUTE, index), TOTAL)
-
-
-def recent_totals(redis, slugs: list[str], now: float) -> dict[str, int]:
-    """Counted reports per service over the last 60 minute buckets, the current one included."""
-    with redis.pipeline(transaction=False) as pipe:
-        for slug in slugs:
-            _queue_last_hour(pipe, slug, now)
-        values = pipe.execute()
-    return {slug: sum(int(v or 0) for v in values[i * HOUR_MINUTES:(i + 1) * HOUR_MINUTES])
-            for i, slug in enumerate(slugs)}
-
-
-def last_hour(redis, slug: str, now: float, entry_id: str | None = None) -> int:
-    """Counted reports of the last 60 minutes, plus report `entry_id` if it is counted and not drained yet.
-
-    One transaction: the drain moves a report from the stream to the buckets in one step, so a snapshot
-    sees it in exactly one of the two places."""
-    with redis.pipeline(transaction=True) as pipe:
-        _queue_last_hour(pipe, slug, now)
-        if entry_id:
-            pipe.xrange(keys.intake(slug), entry_id, entry_id, count=1)
-        values = pipe.execute()
-    waiting = values.pop() if entry_id else []
-    return sum(int(v or 0) for v in values) + sum(1 for _, fields in waiting if fields.get("counted") == "1")

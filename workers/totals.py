@@ -75,6 +75,36 @@ def cover(resolution: keys.Resolution, first: int, last: int) -> list[Span]:
             *cover(resolution, (inner_last + 1) * per, last)]
 
 
+def last_hour_spans(now: float) -> list[Span]:
+    """The fewest buckets that hold the last 60 minutes, the current one included."""
+    minute = keys.MINUTE.index(now)
+    return cover(keys.MINUTE, minute - 59, minute)
+
+
+def last_hour_keys(slug: str, now: float) -> list[str]:
+    return [keys.bucket(slug, res, i) for res, first, last in last_hour_spans(now) for i in range(first, last + 1)]
+
+
+def recent_totals(redis, slugs: list[str], now: float) -> dict[str, int]:
+    """Counted reports per service over the last 60 minutes, the current one included."""
+    return {slug: sum(map(sum, parts)) for slug, parts in read_totals(redis, slugs, last_hour_spans(now)).items()}
+
+
+def last_hour(redis, slug: str, now: float, entry_id: str | None = None) -> int:
+    """Counted reports of the last 60 minutes, plus report `entry_id` if it is counted and not drained yet.
+
+    One transaction: the drain moves a report from the stream to the buckets in one step, so a snapshot
+    sees it in exactly one of the two places."""
+    with redis.pipeline(transaction=True) as pipe:
+        redis.register_script(_TOTALS)(keys=last_hour_keys(slug, now), args=[TOTAL], client=pipe)
+        if entry_id:
+            pipe.xrange(keys.intake(slug), entry_id, entry_id, count=1)
+        values = pipe.execute()
+    waiting = values[1] if entry_id else []
+    return (sum(int(v) for v in values[0].split(",") if v)
+            + sum(1 for _, fields in waiting if fields.get("counted") == "1"))
+
+
 def read_series(redis, slug: str, resolution: keys.Resolution, first: int, last: int) -> tuple[list[int], dict]:
     """The counted reports of each bucket first..last, and every bucket field summed over them, in one round trip."""
     totals, sums = redis.register_script(_TOTALS), redis.register_script(_SUMS)

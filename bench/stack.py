@@ -1,0 +1,71 @@
+"""What the HTTP benchmarks share: free ports, a gunicorn server for a WSGI app, waiting for it, percentiles."""
+from __future__ import annotations
+
+import contextlib
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+WEB_WORKERS = 2
+THREADS = 8
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def wait_for(port: int, path: str, seconds: float = 30) -> None:
+    """Block until GET path on 127.0.0.1:port answers at all."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+            conn.request("GET", path)
+            conn.getresponse().read()
+            conn.close()
+            return
+        except OSError:
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"nothing answered on port {port} within {seconds:.0f} s")
+            time.sleep(0.2)
+
+
+@contextlib.contextmanager
+def process(argv: list[str], env: dict, port: int, ready_path: str):
+    """A server process group on 127.0.0.1:port, stopped (SIGINT, then SIGKILL) on leaving."""
+    child = subprocess.Popen(argv, env=env, start_new_session=True,
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for(port, ready_path)
+        yield child
+    finally:
+        os.killpg(child.pid, signal.SIGINT)
+        try:
+            child.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.wait()
+
+
+def gunicorn(app: str, port: int, env: dict, worker_class: str = "gthread"):
+    """The same gunicorn settings the project's `web` command uses, for a baseline app."""
+    return process([sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers",
+                    str(WEB_WORKERS), "--worker-class", worker_class, "--threads", str(THREADS), app],
+                   env, port, "/")
+
+
+def radar_web(port: int, env: dict):
+    """The project's production web server (`python -m aggregator web`)."""
+    return process([sys.executable, "-m", "aggregator", "web", "--port", str(port), "--workers",
+                    str(WEB_WORKERS)], env, port, "/healthz")
