@@ -20,9 +20,20 @@ def test_cover_uses_coarser_buckets_where_whole_ones_fit():
     assert len(_minutes(spans)) == 120 and len(spans) == 4
 
 
-def test_last_hour_is_the_sixty_minutes_ending_with_the_current_one():
-    minute = keys.MINUTE.index(NOW)
-    assert sorted(_minutes(last_hour_spans(NOW))) == list(range(minute - 59, minute + 1))
+def test_last_hour_is_the_sixty_minutes_ending_with_the_current_one_and_nothing_before():
+    for now in (NOW, NOW + 7 * 60, NOW + 59 * 60 + 59):
+        minute = keys.MINUTE.index(now)
+        held = _minutes(last_hour_spans(now))
+        assert set(range(minute - 59, minute + 1)) <= set(held)
+        assert min(held) == minute - 59 and len(held) == len(set(held))
+        assert max(held) < (keys.HOUR.index(now) + 1) * 60
+
+
+def test_a_report_in_the_current_minute_counts_in_the_last_hour_read_through_the_hour_bucket(client, data, run_jobs):
+    post(client, {"service": "claude", "surface": "website"}, ua="first")
+    run_jobs()
+    assert any(res is keys.HOUR for res, _, _ in last_hour_spans(NOW))
+    assert last_hour(data, "claude", NOW) == 1
 
 
 def test_a_report_waiting_in_the_stream_counts_once_in_the_last_hour(client, data, run_jobs):

@@ -29,8 +29,11 @@ class Entry:
         return self.region.split("-", 1)[0] if self.region != UNKNOWN else UNKNOWN
 
     def to_fields(self) -> dict[str, str]:
-        out = {"ts": f"{self.ts:.3f}", "surface": self.surface, "symptom": self.symptom,
-               "region": self.region, "counted": "1" if self.counted else "0"}
+        # Empty optional fields are left out: every field is a little more work per report on the hot path.
+        out = {"ts": f"{self.ts:.3f}", "surface": self.surface, "region": self.region,
+               "counted": "1" if self.counted else "0"}
+        if self.symptom:
+            out["symptom"] = self.symptom
         if self.comment:
             out["comment"] = self.comment
         return out

@@ -77,8 +77,11 @@ def cover(resolution: keys.Resolution, first: int, last: int) -> list[Span]:
 
 def last_hour_spans(now: float) -> list[Span]:
     """The fewest buckets that hold the last 60 minutes, the current one included."""
+    # Buckets after now are empty, so the span may run on to the end of the hour: then the current hour's
+    # bucket covers its minutes, and about half as many keys are read as for the exact sixty.
     minute = keys.MINUTE.index(now)
-    return cover(keys.MINUTE, minute - 59, minute)
+    end_of_hour = (keys.HOUR.index(now) + 1) * (keys.HOUR.seconds // keys.MINUTE.seconds) - 1
+    return cover(keys.MINUTE, minute - 59, end_of_hour)
 
 
 def last_hour_keys(slug: str, now: float) -> list[str]:
