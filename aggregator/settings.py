@@ -28,6 +28,13 @@ def _positive_int(raw: str) -> int:
     return value
 
 
+def _non_negative_int(raw: str) -> int:
+    value = int(raw)
+    if value < 0:
+        raise ValueError("must be 0 or a positive whole number")
+    return value
+
+
 def _port(raw: str) -> int:
     value = int(raw)
     if not 0 <= value <= 65535:
@@ -75,6 +82,8 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", _text, "address the web app listens on"),
     Setting("PORT", "8000", _port, "port the web app listens on"),
     Setting("RADAR_WEB_WORKERS", "2", _positive_int, "gunicorn worker processes for the web app"),
+    Setting("RADAR_SHED_AFTER_MS", "30", _non_negative_int,
+            "a request that waited this many milliseconds for a free thread is answered 503 at once; 0: never"),
     Setting("RADAR_VAR_DIR", "var", _text, "directory for the embedded Redis's data and socket"),
     Setting("RADAR_SERVICES_FILE", str(_PACKAGE_DIR / "services.toml"), _text,
             "TOML catalog of services that can be reported"),
@@ -117,6 +126,7 @@ class Settings:
     HOST: str
     PORT: int
     RADAR_WEB_WORKERS: int
+    RADAR_SHED_AFTER_MS: int
     RADAR_VAR_DIR: str
     RADAR_SERVICES_FILE: str
     RADAR_DEDUPE_MINUTES: int

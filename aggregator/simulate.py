@@ -52,6 +52,19 @@ class Result:
     counted: int = 0
     deduped: int = 0
     failed: int = 0
+    retried: int = 0
+    """Sends repeated after a 503 with Retry-After."""
+
+
+RETRIES = 5
+
+
+def _retry_after(header: str | None) -> float:
+    try:
+        seconds = float(header or 1)
+    except ValueError:
+        return 1.0
+    return min(seconds, 30.0) if seconds >= 0 else 1.0
 
 
 def _address(country: str, rng: random.Random) -> str:
@@ -94,15 +107,23 @@ def run_simulation(url: str, service: str, count: int, rate: float, surfaces: Mi
             body = {"service": service, "surface": surfaces.pick(rng)}
             headers = {"Content-Type": "application/json", "User-Agent": f"radar-simulate/{worker}-{n}",
                        "X-Forwarded-For": _address(regions.pick(rng), rng)}
-            try:
-                conn.request("POST", "/api/v1/reports", json.dumps(body), headers)
-                response = conn.getresponse()
-                answer = json.loads(response.read())
-                ok = response.status == 202
-            except (OSError, http.client.HTTPException, ValueError):
-                conn.close()
-                conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=30)
-                ok, answer = False, {}
+            for attempt in range(RETRIES + 1):
+                try:
+                    conn.request("POST", "/api/v1/reports", json.dumps(body), headers)
+                    response = conn.getresponse()
+                    answer = json.loads(response.read())
+                    ok = response.status == 202
+                except (OSError, http.client.HTTPException, ValueError):
+                    conn.close()
+                    conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=30)
+                    ok, answer = False, {}
+                    break
+                if response.status != 503 or attempt == RETRIES:
+                    break
+                # A 503 means the report was not stored: send it again when the server says to.
+                time.sleep(_retry_after(response.getheader("Retry-After")))
+                with lock:
+                    result.retried += 1
             with lock:
                 result.sent += 1
                 if not ok:
@@ -120,7 +141,7 @@ def run_simulation(url: str, service: str, count: int, rate: float, surfaces: Mi
         t.join()
     sent_in = time.monotonic() - started
     echo(f"sent {result.sent} reports in {sent_in:.1f} s: {result.counted} counted, {result.deduped} deduped, "
-         f"{result.failed} failed")
+         f"{result.failed} failed" + (f" ({result.retried} sends repeated after 503)" if result.retried else ""))
     expected = before["total"] + result.counted
     done = time.monotonic()
     while time.monotonic() - done < 30:

@@ -1,0 +1,65 @@
+"""The web server's worker: gunicorn's threaded worker, answering 503 at once when requests queue too long."""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import deque
+from concurrent import futures
+
+from gunicorn.workers.gthread import ThreadWorker
+
+OVERLOADED = json.dumps({"error": {
+    "code": "overloaded", "field": None,
+    "message": "the server is taking more reports than it can answer right now — send it again in a second"}
+}).encode()
+RETRY_AFTER_SECONDS = "1"
+NEVER_SHED = ("/healthz", "/readyz", "/metrics")
+"""Probes must see a busy server as alive, not failing."""
+
+
+class Shedding:
+    """WSGI middleware: a request marked for shedding gets 503 + Retry-After instead of the app."""
+
+    def __init__(self, app, shed):
+        self.app, self.shed = app, shed
+
+    def __call__(self, environ, start_response):
+        if self.shed() and environ.get("PATH_INFO") not in NEVER_SHED:
+            start_response("503 Service Unavailable", [
+                ("Content-Type", "application/json"), ("Content-Length", str(len(OVERLOADED))),
+                ("Retry-After", RETRY_AFTER_SECONDS), ("Cache-Control", "no-store")])
+            return [OVERLOADED]
+        return self.app(environ, start_response)
+
+
+class SheddingWorker(ThreadWorker):
+    """Two lanes: requests queue for the worker threads while the oldest waiting one has waited less than the
+    budget (RADAR_SHED_AFTER_MS); past it, new requests go to one thread of their own that only answers 503.
+    A FIFO queue alone would make every request under a burst wait the whole queue, even to be refused."""
+
+    def init_process(self):
+        self._lane = threading.local()
+        self._waiting: deque[float] = deque()
+        self._shed_pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="shed")
+        super().init_process()
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        self.budget = self.wsgi.extensions["radar"].settings.RADAR_SHED_AFTER_MS / 1000
+        self.wsgi = Shedding(self.wsgi, lambda: self._lane.shed)
+
+    def enqueue_req(self, conn):
+        now = time.monotonic()
+        if self.budget and self._waiting and now - self._waiting[0] > self.budget:
+            future = self._shed_pool.submit(self._handle_in_lane, conn, True)
+        else:
+            self._waiting.append(now)
+            future = self.tpool.submit(self._handle_in_lane, conn, False)
+        future.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
+
+    def _handle_in_lane(self, conn, shed: bool):
+        if not shed:
+            self._waiting.popleft()  # the pool is FIFO: this was the oldest entry
+        self._lane.shed = shed
+        return self.handle(conn)

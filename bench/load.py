@@ -1,0 +1,94 @@
+"""An open-loop HTTP load generator: request i is due at start + i / rate whether or not earlier ones were
+answered, so a slow server cannot slow the load down (no coordinated omission)."""
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import time
+from dataclasses import dataclass
+
+SURFACES = ("website", "desktop", "mobile", "api")
+REUSE_SECONDS = 1.0
+"""Idle connections older than this are not reused: gunicorn closes kept-alive connections after 2 s, and a
+request racing that close would be counted as a failure of the server."""
+
+
+@dataclass
+class Answer:
+    due: float
+    """When the request should have been sent (monotonic seconds); latency counts from here."""
+    status: int
+    latency: float
+    retry_after: str | None
+    body: bytes
+
+
+def report_request(n: int, service: str = "claude") -> bytes:
+    """POST /api/v1/reports from a distinct client (X-Forwarded-For in the 198.18.0.0/15 benchmarking range)."""
+    body = json.dumps({"service": service, "surface": SURFACES[n % 4]}).encode()
+    address = f"198.{18 + n % 2}.{n // 250 % 256}.{n % 250 + 1}"
+    return (f"POST /api/v1/reports HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            f"User-Agent: bench-{n}-{random.random():.6f}\r\nX-Forwarded-For: {address}\r\n"
+            f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+async def _exchange(reader, writer, request: bytes) -> tuple[int, str | None, bytes]:
+    writer.write(request)
+    head = await reader.readuntil(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    headers = {k.strip().lower(): v.strip() for k, _, v in (line.partition(":") for line in lines[1:] if line)}
+    body = await reader.readexactly(int(headers.get("content-length", 0)))
+    return int(lines[0].split()[1]), headers.get("retry-after"), body
+
+
+async def _run(port: int, rate: float, seconds: float, make, timeout: float, max_connections: int):
+    idle: list = []
+    answers: list[Answer] = []
+    failures: list[str] = []
+    opened = 0
+    start = time.monotonic()
+
+    async def one(n: int, due: float) -> None:
+        nonlocal opened
+        if idle and time.monotonic() - idle[-1][2] > REUSE_SECONDS:  # the newest is too old: all are
+            for _, stale, _ in idle:
+                stale.close()
+            opened -= len(idle)
+            idle.clear()
+        if idle:
+            reader, writer, _ = idle.pop()
+        elif opened < max_connections:
+            opened += 1
+            reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        else:
+            failures.append("no connection free")
+            return
+        try:
+            status, retry, body = await asyncio.wait_for(_exchange(reader, writer, make(n)), timeout)
+        except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
+            failures.append(type(exc).__name__)
+            writer.close()
+            opened -= 1
+            return
+        answers.append(Answer(due, status, time.monotonic() - due, retry, body))
+        idle.append((reader, writer, time.monotonic()))
+
+    tasks = []
+    total = int(rate * seconds)
+    for n in range(total):
+        due = start + n / rate
+        delay = due - time.monotonic()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(n, due)))
+    await asyncio.gather(*tasks)
+    for _, writer, _ in idle:
+        writer.close()
+    return answers, failures, time.monotonic() - start
+
+
+def open_loop(port: int, rate: float, seconds: float, make=report_request, timeout: float = 10.0,
+              max_connections: int = 2000) -> tuple[list[Answer], list[str], float]:
+    """Offer rate requests/s for seconds; the answers, the failures (timeouts, resets) and the time it took."""
+    return asyncio.run(_run(port, rate, seconds, make, timeout, max_connections))

@@ -1,0 +1,70 @@
+import json
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+
+from aggregator.serving import Shedding
+from workers import keys
+
+from .conftest import web_server
+
+REPORT = json.dumps({"service": "claude", "surface": "website"}).encode()
+
+
+def _call(app, path="/api/v1/reports"):
+    seen = {}
+    body = b"".join(app({"PATH_INFO": path}, lambda status, headers: seen.update(
+        status=status, headers=dict(headers))))
+    return seen, body
+
+
+def _ok(environ, start_response):
+    start_response("202 Accepted", [])
+    return [b"{}"]
+
+
+def test_a_request_in_the_shedding_lane_is_answered_503_with_retry_after():
+    seen, body = _call(Shedding(_ok, lambda: True))
+    assert seen["status"].startswith("503") and seen["headers"]["Retry-After"] == "1"
+    assert json.loads(body)["error"]["code"] == "overloaded"
+
+
+def test_a_request_in_the_work_lane_reaches_the_app():
+    assert _call(Shedding(_ok, lambda: False))[0]["status"].startswith("202")
+
+
+def test_health_probes_are_never_shed():
+    assert _call(Shedding(_ok, lambda: True), "/healthz")[0]["status"].startswith("202")
+
+
+def _post(base, n):
+    request = urllib.request.Request(f"{base}/api/v1/reports", REPORT, method="POST", headers={
+        "Content-Type": "application/json", "User-Agent": f"shed-{n}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.headers.get("Retry-After"), json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, error.headers.get("Retry-After"), json.loads(error.read())
+
+
+def _swamp(redis_server, tmp_path, budget_ms: str) -> list:
+    with web_server(redis_server.url, tmp_path, RADAR_SHED_AFTER_MS=budget_ms) as base:
+        with ThreadPoolExecutor(80) as pool:
+            return list(pool.map(lambda n: _post(base, n), range(80)))
+
+
+def test_a_swamped_server_sheds_with_503_and_counts_every_accepted_report(redis_server, data, run_jobs, tmp_path):
+    # A 1 ms budget with 8 threads and 80 requests at once: some must wait longer, some cannot.
+    answers = _swamp(redis_server, tmp_path, "1")
+    statuses = [status for status, _, _ in answers]
+    assert set(statuses) == {202, 503}, statuses
+    shed = [(retry, body) for status, retry, body in answers if status == 503]
+    assert all(retry == "1" and body["error"]["code"] == "overloaded" for retry, body in shed)
+    accepted = statuses.count(202)
+    assert data.xlen(keys.intake("claude")) == accepted
+    run_jobs()
+    assert sum(int(data.hget(k, "total") or 0) for k in data.scan_iter("radar:{claude}:m:*")) == accepted
+
+
+def test_a_budget_of_zero_never_sheds(redis_server, tmp_path):
+    assert {status for status, _, _ in _swamp(redis_server, tmp_path, "0")} == {202}
