@@ -111,7 +111,7 @@ def web(host, port, workers):
     settings = _redis_urls(_settings())
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                               "--workers", str(workers), "--worker-class", "aggregator.serving.SheddingWorker",
+                               "--workers", str(workers), "--worker-class", "aggregator.shedding.SheddingWorker",
                                "--threads", "8",
                                "--graceful-timeout", "10",
                                "aggregator:create_app()"])

@@ -3,7 +3,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
-from aggregator.serving import Shedding
+from aggregator.shedding import Shedding
 from workers import keys
 
 from .conftest import web_server
