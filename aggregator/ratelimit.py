@@ -40,7 +40,7 @@ def _retry_after(limiter: Limiter, exc: RateLimitExceeded) -> int:
     if breached is None:
         return fallback
     try:
-        return max(1, math.ceil(breached.reset_at - time.time()))
+        return max(1, math.ceil(breached.window.reset_time - time.time()))
     except redis.RedisError:
         return fallback
 

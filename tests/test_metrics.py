@@ -14,7 +14,7 @@ from rq import Queue
 from aggregator.store_metrics import open_incidents
 from workers import keys, stats
 
-from .conftest import NOW, post, web_server
+from .conftest import post, web_server
 
 
 def samples(text: str) -> dict[tuple, float]:
