@@ -12,7 +12,7 @@ from . import metrics, pages
 from .app import radar
 from .errors import error_response
 from .settings import Settings
-from .stores import SOCKET_TIMEOUT
+from .stores import SOCKET_TIMEOUT, retry_policy
 
 KEY_PREFIX = "radar:limits"
 """Limiter keys are `radar:limits:LIMITER/<client hash>/<endpoint>/<amount>/<n>/<unit>`, each with a TTL."""
@@ -52,7 +52,7 @@ def init_app(app: Flask, settings: Settings) -> None:
     limiter = Limiter(key_func=_client_key, app=app, strategy="moving-window",
                       storage_uri=storage_uri(settings.REDIS_DATA_URL),
                       storage_options={"socket_timeout": SOCKET_TIMEOUT, "socket_connect_timeout": SOCKET_TIMEOUT,
-                                       "key_prefix": KEY_PREFIX})
+                                       "retry": retry_policy(), "key_prefix": KEY_PREFIX})
     # Wrapped for this app only: the blueprint's view function is shared by every app built in a process.
     endpoint = metrics.REPORT_ENDPOINT
     app.view_functions[endpoint] = limiter.limit(settings.RADAR_REPORT_RATE_LIMIT)(app.view_functions[endpoint])
