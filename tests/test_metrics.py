@@ -4,6 +4,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
+from aggregator import serving
 from aggregator.store_metrics import open_incidents
 from workers import keys, stats
 
@@ -219,3 +221,13 @@ def test_a_restarted_web_server_starts_its_counts_from_zero(redis_server, tmp_pa
         assert value(found, "radar_reports_total", service="claude", outcome="counted") == 0
         _post_over_http(base, 3, first=5)
         assert value(_scrape_http(base), "radar_reports_total", service="claude", outcome="counted") == 3
+
+
+def test_a_web_server_without_a_configured_directory_removes_the_one_it_made(redis_server, tmp_path):
+    def made() -> set[Path]:
+        return set(Path(tempfile.gettempdir()).glob(f"{serving.TEMP_PREFIX}*"))
+    before = made()
+    with web_server(redis_server.url, tmp_path, workers=2) as base:
+        _wait_for_workers(base, 2)
+        assert len(made() - before) == 1
+    assert made() - before == set()
