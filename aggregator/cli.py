@@ -9,7 +9,6 @@ import time
 
 import click
 
-from . import logs
 from .exceptions import RadarError
 from .settings import Settings
 
@@ -128,6 +127,7 @@ def worker(burst):
 
     from workers import keys
 
+    from . import logs
     from .stores import queue_client
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
@@ -145,6 +145,7 @@ def scheduler():
 
     from workers import jobs, keys
 
+    from . import logs
     from .stores import queue_client
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
