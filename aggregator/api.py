@@ -14,7 +14,7 @@ from workers.buckets import read_buckets
 from workers.totals import recent_totals
 from workers.summary import summarize
 
-from . import geo, pages, ranges
+from . import geo, metrics, pages, ranges
 from .app import radar
 from .exceptions import MalformedBody, RadarError, UnsupportedMediaType, ValidationError
 from .intake import SURFACES, parse_report, submit
@@ -46,6 +46,12 @@ def _enqueue_drain(slug: str) -> None:
         log.warning("could not enqueue a drain for %s: %s", slug, exc)
 
 
+def request_address() -> str:
+    """The client's own address: X-Forwarded-For is believed only through TRUSTED_PROXIES."""
+    return geo.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
+                              radar().settings.TRUSTED_PROXIES)
+
+
 @bp.post("/reports")
 def post_report():
     body = _report_body()
@@ -57,12 +63,12 @@ def post_report():
             return pages.form_error(exc)
         raise
     now = r.clock()
-    address = geo.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
-                                 r.settings.TRUSTED_PROXIES)
+    address = request_address()
     header = r.settings.RADAR_COUNTRY_HEADER
     region = geo.region_for(r.locator, address, request.headers.get(header) if header else None)
     reporter = r.reporters.reporter(address, request.headers.get("User-Agent", ""), now)
     accepted = submit(r.data, report, reporter, region, now, r.settings.RADAR_DEDUPE_MINUTES * 60)
+    metrics.accepted(report.service.slug, accepted.counted)
     if accepted.needs_drain:
         _enqueue_drain(report.service.slug)
     slug = report.service.slug

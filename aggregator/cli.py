@@ -108,12 +108,15 @@ def _stop_all(children: list[subprocess.Popen]) -> None:
               help="gunicorn worker processes.")
 def web(host, port, workers):
     """The web app under gunicorn."""
+    from .serving import metrics_dir
     settings = _redis_urls(_settings())
-    os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
+    # Set before gunicorn starts: prometheus_client picks its multiprocess mode when first imported.
+    os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL,
+                      PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings.PROMETHEUS_MULTIPROC_DIR))
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                                "--workers", str(workers), "--worker-class", "aggregator.shedding.SheddingWorker",
-                               "--threads", "8",
-                               "--graceful-timeout", "10",
+                               "--threads", "8", "--graceful-timeout", "10",
+                               "--config", "python:aggregator.serving",
                                "aggregator:create_app()"])
 
 
@@ -125,8 +128,10 @@ def worker(burst):
 
     from workers import keys
 
+    from . import logs
     from .stores import queue_client
     settings = _redis_urls(_settings())
+    logs.configure(settings.RADAR_LOG_FORMAT)
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
     # with_scheduler: retries with a delay (alert deliveries) wait in RQ's scheduled registry until a
     # worker's scheduler moves them back to the queue; RQ cron does not.
@@ -141,8 +146,10 @@ def scheduler():
 
     from workers import jobs, keys
 
+    from . import logs
     from .stores import queue_client
     settings = _redis_urls(_settings())
+    logs.configure(settings.RADAR_LOG_FORMAT)
     cron = CronScheduler(connection=queue_client(settings), logging_level="WARNING")
     # ttl: while no worker runs, a queued job older than its interval is dropped instead of piling up;
     # the next one does the same work (evaluation catches up on the minutes it missed).

@@ -7,7 +7,7 @@ import redis
 from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
-from . import pages
+from . import metrics, pages
 from .app import MAX_BODY_BYTES
 from .exceptions import DataUnavailable, RadarError
 
@@ -17,6 +17,7 @@ RETRY_AFTER_SECONDS = 5
 
 
 def error_response(status: int, code: str, message: str, field: str | None = None):
+    metrics.note_error(code)
     response = jsonify({"error": {"code": code, "message": message, "field": field}})
     response.status_code = status
     if status in (429, 503):
@@ -42,6 +43,7 @@ def _redis_down(exc: redis.RedisError):
     log.warning("data store unavailable: %s", exc)
     error = DataUnavailable("data temporarily unavailable — try again in a few seconds")
     if request.blueprint == "pages" or pages.wants_page():
+        metrics.note_error(error.code)
         return (render_template("error.html", message=error.message), error.status,
                 {"Retry-After": str(RETRY_AFTER_SECONDS)})
     return _radar_error(error)

@@ -33,8 +33,14 @@ class Reporters:
             self._day, self._fetched = day, now
         return self._key
 
+    def _digest(self, text: str, now: float) -> str:
+        day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
+        return hmac.new(self._key_for(day, now), text.encode(), hashlib.sha256).hexdigest()[:32]
+
     def reporter(self, address: str, user_agent: str, now: float) -> str:
         """The opaque id of a reporter for today; the address itself is never stored."""
-        day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
-        digest = hmac.new(self._key_for(day, now), f"{address}\0{user_agent}".encode(), hashlib.sha256)
-        return digest.hexdigest()[:32]
+        return self._digest(f"{address}\0{user_agent}", now)
+
+    def client_key(self, address: str, now: float) -> str:
+        """The opaque id of a client address for today, for rate limits; unlike `reporter`, any browser."""
+        return self._digest(f"limit\0{address}", now)

@@ -7,6 +7,7 @@ from flask import Blueprint, render_template, request
 
 from workers.totals import last_hour, recent_totals
 
+from . import metrics
 from .app import radar
 from .exceptions import RadarError, UnknownService
 from .intake import SURFACES, SYMPTOMS
@@ -58,4 +59,5 @@ def wants_page() -> bool:
 
 def form_error(exc: RadarError):
     """The HTML answer to a form that could not be accepted."""
+    metrics.note_error(exc.code)
     return render_template("error.html", message=exc.message, field=exc.field), exc.status

@@ -64,6 +64,24 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+def _rate_limit(raw: str) -> str:
+    from limits import parse_many
+    value = raw.strip()
+    if value:
+        try:
+            parse_many(value)
+        except ValueError:
+            raise ValueError("must be limits like 10/minute;100/hour, or empty for no limit") from None
+    return value
+
+
+def _log_format(raw: str) -> str:
+    value = raw.strip().lower()
+    if value not in ("json", "text"):
+        raise ValueError("must be json or text")
+    return value
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its default, its parser and the line of help the README repeats."""
@@ -114,6 +132,13 @@ SETTINGS: tuple[Setting, ...] = (
             "key for the X-Radar-Signature HMAC-SHA256 header of webhook requests; required when webhooks are set"),
     Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
+    Setting("RADAR_REPORT_RATE_LIMIT", "10/minute;100/hour", _rate_limit,
+            "reports one client address may send (moving windows, `;` between limits); empty: no limit"),
+    Setting("RADAR_LOG_FORMAT", "json", _log_format,
+            "json: one JSON object per log line; text: plain lines for reading in a terminal"),
+    Setting("PROMETHEUS_MULTIPROC_DIR", "", _text,
+            "directory where the web workers keep their metrics for /metrics, emptied when `web` starts; "
+            "empty: a new temporary directory each start"),
 )
 
 
@@ -144,6 +169,9 @@ class Settings:
     RADAR_SLACK_WEBHOOK_URLS: tuple
     RADAR_WEBHOOK_SECRET: str
     RADAR_DASHBOARD_REFRESH: int
+    RADAR_REPORT_RATE_LIMIT: str
+    RADAR_LOG_FORMAT: str
+    PROMETHEUS_MULTIPROC_DIR: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

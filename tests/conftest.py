@@ -48,7 +48,8 @@ def _empty_redis(request):
 
 @pytest.fixture
 def app(redis_server):
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP})
+    # No rate limit: many tests post hundreds of reports from one address; tests/test_rate_limit.py sets one.
+    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": ""})
     app.extensions["radar"].clock = lambda: NOW
     return app
 
@@ -57,7 +58,8 @@ def app(redis_server):
 def stopped_app(tmp_path):
     """An app whose Redis has gone away after start-up."""
     server = start(tmp_path, persist=False)
-    app = create_app({"REDIS_URL": server.url})
+    # With the rate limit on: its check is the first thing a report meets, and must fail as 503 too.
+    app = create_app({"REDIS_URL": server.url, "RADAR_REPORT_RATE_LIMIT": "10/minute"})
     server.stop()
     return app
 
@@ -103,13 +105,14 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def web_server(redis_url: str, log_dir: Path, **env):
+def web_server(redis_url: str, log_dir: Path, workers: int = 1, **env):
     """The production web server (gunicorn) in a subprocess on a free port; its output is shown if it fails."""
     port = free_port()
     log_path = log_dir / "web.log"
-    env = dict(os.environ, REDIS_URL=redis_url, GEOIP_DB=TEST_GEOIP, PORT=str(port), **env)
+    env = dict(os.environ, REDIS_URL=redis_url, GEOIP_DB=TEST_GEOIP, PORT=str(port),
+               **{"RADAR_REPORT_RATE_LIMIT": "", **env})
     with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", "1"], env=env,
+        process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", str(workers)], env=env,
                                    stdout=log, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 30

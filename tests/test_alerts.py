@@ -17,7 +17,7 @@ from aggregator.catalog import Service, load_catalog
 from aggregator.settings import Settings
 from aggregator.stores import queue_client
 from tests.conftest import free_port
-from workers import keys
+from workers import keys, stats
 from workers.alerts import notify, redact, sign, slack_payload, verify
 
 SECRET = "test-secret-of-some-length"
@@ -182,6 +182,7 @@ def test_a_receiver_that_fails_twice_gets_the_delivery_on_the_third_try(receiver
     assert len({r.headers["x-radar-delivery"] for r in receiver.requests}) == 1
     last = receiver.requests[-1]
     assert verify(SECRET, last.headers["x-radar-timestamp"], last.body, last.headers["x-radar-signature"])
+    assert stats.read_hashes(conn, [stats.WEBHOOK_DELIVERIES]) == [{"json:failed": "2", "json:delivered": "1"}]
 
 
 def test_a_receiver_that_refuses_the_request_is_not_retried_and_its_path_is_not_recorded(receiver, settings):
@@ -198,6 +199,7 @@ def test_a_receiver_that_refuses_the_request_is_not_retried_and_its_path_is_not_
     failure = job.latest_result().exc_string
     assert "ReceiverRejected" in failure and "answered 404" in failure
     assert "secret-token" not in failure and "secret-token" not in job.description
+    assert stats.read_hashes(conn, [stats.WEBHOOK_DELIVERIES]) == [{"slack:rejected": "1"}]
 
 
 def test_notify_with_no_targets_enqueues_nothing(settings):

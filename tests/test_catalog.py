@@ -138,7 +138,7 @@ def test_a_service_without_a_name_is_named_by_its_slug(tmp_path):
 
 
 def test_the_app_serves_exactly_the_services_of_a_custom_file(redis_server, tmp_path):
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP,
+    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
                       "RADAR_SERVICES_FILE": str(write(tmp_path, CUSTOM))})
     app.extensions["radar"].clock = lambda: NOW
     client = app.test_client()

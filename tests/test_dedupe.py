@@ -21,7 +21,8 @@ def seen_keys(data):
 
 @pytest.fixture
 def five_minute_app(redis_server):
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_DEDUPE_MINUTES": "5"})
+    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_DEDUPE_MINUTES": "5",
+                      "RADAR_REPORT_RATE_LIMIT": ""})
     app.extensions["radar"].clock = lambda: NOW
     return app
 

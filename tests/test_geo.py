@@ -17,7 +17,8 @@ REPORT = {"service": "claude", "surface": "website"}
 def make_app(redis_server):
     """Build an app on the test Redis with the test GeoIP database unless `config` says otherwise."""
     def make(**config):
-        app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, **config})
+        app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
+                          **config})
         app.extensions["radar"].clock = lambda: NOW
         return app
     return make

@@ -173,7 +173,7 @@ def test_a_display_name_with_markup_is_escaped_on_every_page(redis_server, tmp_p
     catalog = tmp_path / "services.toml"
     catalog.write_text('[[service]]\nslug = "evil"\nname = "<b>Evil</b>"\n', encoding="utf-8")
     client = create_app({"RADAR_SERVICES_FILE": str(catalog), "REDIS_URL": redis_server.url,
-                         "GEOIP_DB": TEST_GEOIP}).test_client()
+                         "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": ""}).test_client()
     for url in ("/", "/evil", "/evil?reported=website&counted=1", "/evil?reported=website&counted=0"):
         page = _text(client.get(url))
         assert "&lt;b&gt;Evil&lt;/b&gt;" in page, url

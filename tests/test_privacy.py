@@ -22,8 +22,9 @@ PROXIES = ["10.9.8.7", "10.9.8.6"]
 
 @pytest.fixture
 def app(redis_server):
-    """The conftest app, also trusting 10.0.0.0/8 as reverse proxies."""
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "TRUSTED_PROXIES": "10.0.0.0/8"})
+    """The conftest app, also trusting 10.0.0.0/8 as reverse proxies, with a rate limit whose keys are scanned."""
+    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "TRUSTED_PROXIES": "10.0.0.0/8",
+                      "RADAR_REPORT_RATE_LIMIT": "1000/minute"})
     app.extensions["radar"].clock = lambda: NOW
     return app
 
@@ -133,6 +134,7 @@ def test_no_client_or_proxy_address_is_stored_anywhere_in_redis_before_or_after_
     assert any(k.startswith(b"rq:job:") for k in types_before)
     assert any(k.startswith(b"rq:job:") for k in types_after)
     assert keys.intake("claude").encode() in types_before
+    assert any(k.startswith(b"radar:limits:") for k in types_before)
     assert any(b":seen:" in k for k in types_after)
     # ...and, once drained, the buckets and the comments.
     assert keys.comments("claude").encode() in types_after

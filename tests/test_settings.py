@@ -38,6 +38,9 @@ def test_the_defaults_parse_to_the_documented_values():
     assert settings.RADAR_DRAIN_INTERVAL == 5
     assert settings.RADAR_CLAIM_IDLE_SECONDS == 30
     assert settings.RADAR_COMMENTS_KEPT == 10000
+    assert settings.RADAR_REPORT_RATE_LIMIT == "10/minute;100/hour"
+    assert settings.RADAR_LOG_FORMAT == "json"
+    assert settings.PROMETHEUS_MULTIPROC_DIR == ""
 
 
 def test_every_setting_has_a_field_and_every_field_a_setting():
@@ -87,6 +90,8 @@ def test_an_explicit_environ_replaces_the_process_environment(monkeypatch):
     ("RADAR_DRAIN_INTERVAL", "0"),
     ("RADAR_CLAIM_IDLE_SECONDS", "-30"),
     ("RADAR_COMMENTS_KEPT", "ten"),
+    ("RADAR_REPORT_RATE_LIMIT", "fast"),
+    ("RADAR_LOG_FORMAT", "xml"),
 ])
 def test_a_bad_value_in_the_environment_is_a_settings_error_naming_the_variable(name, value):
     error = error_of({name: value})

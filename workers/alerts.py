@@ -18,7 +18,7 @@ from rq.job import get_current_job
 from aggregator.catalog import Service
 from aggregator.settings import Settings
 
-from . import keys
+from . import keys, stats
 
 log = logging.getLogger(__name__)
 
@@ -230,8 +230,28 @@ class _NoRedirects(urllib.request.HTTPRedirectHandler):
 _opener = urllib.request.build_opener(_NoRedirects)
 
 
+def _count(kind: str, outcome: str) -> None:
+    job = get_current_job()
+    if job is not None:
+        stats.record_delivery(job.connection, kind, outcome)
+
+
 def deliver(url: str, kind: str, payload: dict) -> int:
     """RQ job: POST one alert; DeliveryError makes RQ retry, ReceiverRejected fails it at once."""
+    try:
+        status = _post(url, kind, payload)
+    except ReceiverRejected:
+        _count(kind, "rejected")
+        raise
+    except DeliveryError:
+        _count(kind, "failed")
+        raise
+    _count(kind, "delivered")
+    return status
+
+
+def _post(url: str, kind: str, payload: dict) -> int:
+    """POST one alert and return the receiver's status; raise as `deliver` documents."""
     body = json.dumps(payload, separators=(",", ":")).encode()
     headers = {"Content-Type": "application/json", "User-Agent": USER_AGENT}
     if kind == "json":

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import redis as redis_lib
 
-from . import keys
+from . import keys, stats
 from .buckets import Entry, tally
 
 log = logging.getLogger(__name__)
@@ -176,10 +176,13 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
     deadline = time.monotonic() + max_seconds
     entries = batches = 0
     while time.monotonic() < deadline:
+        started = time.monotonic()
         batch = _next_batch(redis, slug, consumer, batch_size, int(claim_idle_seconds * 1000))
         if not batch:
             break
-        entries += apply_batch(redis, slug, batch, consumer, comments_kept)
+        counted = apply_batch(redis, slug, batch, consumer, comments_kept)
+        stats.record_batch(redis, counted, time.monotonic() - started)
+        entries += counted
         batches += 1
     forget = redis.register_script(_FORGET)
     forget(keys=[keys.intake(slug)], args=[keys.GROUP, consumer])

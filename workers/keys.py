@@ -100,3 +100,8 @@ def incidents(slug: str) -> str:
 
 ALL_INCIDENTS = f"{PREFIX}:incidents"
 """Sorted set of every incident id, scored by onset: the one key that belongs to no service."""
+
+
+def stats(name: str) -> str:
+    """A hash of figures recorded by jobs (drain batches, webhook deliveries), read by /metrics."""
+    return f"{PREFIX}:stats:{name}"

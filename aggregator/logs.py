@@ -1,0 +1,103 @@
+"""Structured logs: one JSON object per line, and a request id on every line logged while serving a request."""
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import re
+import time
+import uuid
+from datetime import datetime, timezone
+
+from flask import Flask, g, has_request_context, request
+
+REQUEST_ID_HEADER = "X-Request-ID"
+
+# An incoming id is kept only if it is short and plain: anything else could forge or break log lines.
+_VALID_REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+
+REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
+"""Fields a line carries when it belongs to a request (request_id on every one, the rest on the access line)."""
+
+access = logging.getLogger("aggregator.access")
+
+
+def request_id(incoming: str | None) -> str:
+    """The incoming X-Request-ID if it is a plain token, else a new random one."""
+    if incoming and _VALID_REQUEST_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+class RequestIdFilter(logging.Filter):
+    """Puts the current request's id on each record logged while it is being served."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id") and has_request_context() and "request_id" in g:
+            record.request_id = g.request_id
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """time, level, logger, message, the request fields present, and the traceback if there is one."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry = {"time": datetime.fromtimestamp(record.created, timezone.utc).isoformat(timespec="milliseconds"),
+                 "level": record.levelname.lower(), "logger": record.name, "message": record.getMessage()}
+        entry.update({name: getattr(record, name) for name in REQUEST_FIELDS if hasattr(record, name)})
+        if record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """One readable line: time, level, logger, message, then the request id in brackets when there is one."""
+
+    def __init__(self):
+        super().__init__("%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+    def format(self, record: logging.LogRecord) -> str:
+        line = super().format(record)
+        request = getattr(record, "request_id", None)
+        return f"{line} [{request}]" if request else line
+
+
+def dict_config(fmt: str) -> dict:
+    """logging.config.dictConfig for a process: everything to stderr in `fmt`, gunicorn's own lines too."""
+    formatter = JsonFormatter if fmt == "json" else TextFormatter
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "formatters": {"radar": {"()": f"{__name__}.{formatter.__name__}"}},
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
+        "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
+                                "formatter": "radar", "filters": ["request_id"]}},
+        "root": {"level": "INFO", "handlers": ["stderr"]},
+        # gunicorn's lines go through the same handler; its access log stays off: it would print addresses.
+        "loggers": {"gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
+                    "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False}},
+    }
+
+
+def configure(fmt: str) -> None:
+    logging.config.dictConfig(dict_config(fmt))
+
+
+def _start():
+    g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
+    g.request_started = time.perf_counter()
+
+
+def _finish(response):
+    response.headers[REQUEST_ID_HEADER] = g.request_id
+    duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
+    # The path only: never the client's address, and no query string.
+    access.info("%s %s %s", request.method, request.path, response.status_code,
+                extra={"method": request.method, "path": request.path, "status": response.status_code,
+                       "duration_ms": duration_ms})
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_start)
+    app.after_request(_finish)

@@ -1,0 +1,39 @@
+"""How gunicorn serves the web app: a gunicorn config module (`-c python:aggregator.serving`) with the
+logging setup and the hooks that keep /metrics right across worker processes."""
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from . import logs
+from .settings import Settings
+
+TEMP_PREFIX = "outage-radar-metrics-"
+
+
+def metrics_dir(configured: str) -> str:
+    """The workers' shared metrics directory for this run, emptied: files of an earlier run would be summed in."""
+    if not configured:
+        return tempfile.mkdtemp(prefix=TEMP_PREFIX)
+    path = Path(configured)
+    path.mkdir(parents=True, exist_ok=True)
+    for stale in path.glob("*.db"):
+        stale.unlink()
+    return str(path)
+
+
+logconfig_dict = logs.dict_config(Settings.from_env().RADAR_LOG_FORMAT)
+
+
+def child_exit(server, worker):
+    """A worker is gone: its live gauges (web workers) stop counting; its counters stay in the sums."""
+    from prometheus_client import multiprocess
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """Remove the directory `metrics_dir` made for this run; a configured one is left for the next start."""
+    path = Path(Settings.from_env().PROMETHEUS_MULTIPROC_DIR or "")
+    if path.name.startswith(TEMP_PREFIX) and path.parent == Path(tempfile.gettempdir()):
+        shutil.rmtree(path, ignore_errors=True)

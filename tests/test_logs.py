@@ -1,0 +1,121 @@
+"""Structured logs: one JSON object per line, a request id on each line of a request, no client address."""
+from __future__ import annotations
+
+import io
+import json
+import logging
+import sys
+import urllib.request
+
+import pytest
+
+from aggregator import logs
+
+from .conftest import post, web_server
+
+CLIENT = "81.2.69.142"
+
+
+@pytest.fixture
+def lines(app):
+    """What the app logs while a test runs, formatted as `web` formats it: a list of parsed JSON lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RequestIdFilter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
+    try:
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
+    finally:
+        root.removeHandler(handler)
+        root.setLevel(level)
+
+
+def test_a_request_gets_a_new_request_id_in_its_response_and_its_access_line(client, lines):
+    response = post(client, {"service": "claude", "surface": "api"})
+    request_id = response.headers["X-Request-ID"]
+    assert len(request_id) == 32
+    access, = [line for line in lines() if line["logger"] == "aggregator.access"]
+    assert access["request_id"] == request_id
+    assert (access["method"], access["path"], access["status"]) == ("POST", "/api/v1/reports", 202)
+    assert access["level"] == "info" and access["duration_ms"] >= 0
+    assert access["time"].endswith("+00:00")
+
+
+def test_a_valid_incoming_request_id_is_kept_and_echoed(client, lines):
+    response = client.get("/healthz", headers={"X-Request-ID": "lb-7f3a.42:x_y"})
+    assert response.headers["X-Request-ID"] == "lb-7f3a.42:x_y"
+    assert lines()[-1]["request_id"] == "lb-7f3a.42:x_y"
+
+
+@pytest.mark.parametrize("incoming", ["has space", "a" * 129, "tab\there", "", '"quoted"', "é"])
+def test_an_unusable_incoming_request_id_is_replaced(client, incoming):
+    response = client.get("/healthz", headers={"X-Request-ID": incoming})
+    assert response.headers["X-Request-ID"] != incoming
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
+def test_every_line_logged_during_a_request_carries_its_request_id(app, client, lines):
+    app.extensions["radar"].data.config_set("maxmemory", 1)
+    try:
+        response = client.post("/api/v1/reports", json={"service": "claude", "surface": "api"},
+                               headers={"X-Request-ID": "req-1"})
+    finally:
+        app.extensions["radar"].data.config_set("maxmemory", 0)
+    assert response.status_code == 503
+    logged = lines()
+    assert {line["logger"] for line in logged} >= {"aggregator.errors", "aggregator.access"}
+    assert {line["request_id"] for line in logged} == {"req-1"}
+
+
+def test_an_unexpected_error_is_logged_with_its_traceback_as_one_line():
+    try:
+        raise ValueError("boom")
+    except ValueError:
+        record = logging.LogRecord("x", logging.ERROR, __file__, 1, "failed %s", ("here",), sys.exc_info())
+    line = logs.JsonFormatter().format(record)
+    assert "\n" not in line
+    parsed = json.loads(line)
+    assert parsed["message"] == "failed here" and parsed["level"] == "error"
+    assert "ValueError: boom" in parsed["exception"]
+
+
+def test_the_text_format_is_one_plain_line_with_the_request_id():
+    record = logging.LogRecord("aggregator.access", logging.INFO, __file__, 1, "GET / 200", (), None)
+    record.request_id = "req-9"
+    line = logs.TextFormatter().format(record)
+    assert line.endswith("INFO aggregator.access: GET / 200 [req-9]")
+
+
+def test_no_log_line_holds_the_client_address(client, lines):
+    post(client, {"service": "claude", "surface": "api"}, ip=CLIENT)
+    post(client, {"service": "claude", "surface": "tv"}, ip=CLIENT)
+    assert lines() and CLIENT not in json.dumps(lines())
+
+
+def test_the_web_server_writes_json_lines_with_request_ids_and_no_addresses(redis_server, tmp_path):
+    with web_server(redis_server.url, tmp_path, TRUSTED_PROXIES="127.0.0.1/32") as base:
+        request = urllib.request.Request(
+            f"{base}/api/v1/reports", data=json.dumps({"service": "claude", "surface": "api"}).encode(),
+            headers={"Content-Type": "application/json", "X-Request-ID": "from-proxy-1",
+                     "X-Forwarded-For": CLIENT})
+        with urllib.request.urlopen(request, timeout=10) as response:
+            assert response.headers["X-Request-ID"] == "from-proxy-1"
+    text = (tmp_path / "web.log").read_text()
+    parsed = [json.loads(line) for line in text.splitlines()]
+    assert {"time", "level", "logger", "message"} <= set(parsed[0])
+    assert any(p["logger"] == "gunicorn.error" for p in parsed)
+    access, = [p for p in parsed if p.get("request_id") == "from-proxy-1"]
+    assert (access["path"], access["status"]) == ("/api/v1/reports", 202)
+    assert CLIENT not in text and "127.0.0.1, " not in text
+
+
+def test_the_text_format_can_be_chosen_for_local_work(redis_server, tmp_path):
+    with web_server(redis_server.url, tmp_path, RADAR_LOG_FORMAT="text") as base:
+        urllib.request.urlopen(f"{base}/healthz", timeout=10).close()
+    text = (tmp_path / "web.log").read_text()
+    assert "INFO aggregator.access: GET /healthz 200 [" in text
+    assert not text.lstrip().startswith("{")
