@@ -9,11 +9,14 @@ from concurrent import futures
 
 from gunicorn.workers.gthread import ThreadWorker
 
+from . import metrics
+
 OVERLOADED = json.dumps({"error": {
     "code": "overloaded", "field": None,
     "message": "the server is taking more reports than it can answer right now — send it again in a second"}
 }).encode()
 RETRY_AFTER_SECONDS = "1"
+REPORTS_PATH = "/api/v1/reports"
 NEVER_SHED = ("/healthz", "/readyz", "/metrics")
 """Probes must see a busy server as alive, not failing."""
 
@@ -25,7 +28,10 @@ class Shedding:
         self.app, self.shed = app, shed
 
     def __call__(self, environ, start_response):
-        if self.shed() and environ.get("PATH_INFO") not in NEVER_SHED:
+        path = environ.get("PATH_INFO")
+        if self.shed() and path not in NEVER_SHED:
+            if path == REPORTS_PATH:
+                metrics.REJECTED.labels("overloaded").inc()
             start_response("503 Service Unavailable", [
                 ("Content-Type", "application/json"), ("Content-Length", str(len(OVERLOADED))),
                 ("Retry-After", RETRY_AFTER_SECONDS), ("Cache-Control", "no-store")])

@@ -3,6 +3,7 @@ import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
+from aggregator import metrics
 from aggregator.shedding import Shedding
 from workers import keys
 
@@ -23,10 +24,14 @@ def _ok(environ, start_response):
     return [b"{}"]
 
 
-def test_a_request_in_the_shedding_lane_is_answered_503_with_retry_after():
+def test_a_request_in_the_shedding_lane_is_answered_503_with_retry_after_and_counted_as_rejected():
+    def rejected():
+        return metrics.LOCAL.get_sample_value("radar_reports_rejected_total", {"code": "overloaded"}) or 0
+    before = rejected()
     seen, body = _call(Shedding(_ok, lambda: True))
     assert seen["status"].startswith("503") and seen["headers"]["Retry-After"] == "1"
     assert json.loads(body)["error"]["code"] == "overloaded"
+    assert rejected() == before + 1
 
 
 def test_a_request_in_the_work_lane_reaches_the_app():
