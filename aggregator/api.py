@@ -37,7 +37,7 @@ def _report_body():
         f"send the report as application/json or a form, not '{mimetype or 'no content type'}'")
 
 
-def _enqueue_drain(slug: str) -> None:
+def enqueue_drain(slug: str) -> None:
     try:
         Queue(keys.QUEUE, connection=radar().queue).enqueue(
             "workers.jobs.drain_service", slug, job_timeout=120, result_ttl=60, failure_ttl=86400)
@@ -70,7 +70,7 @@ def post_report():
     accepted = submit(r.data, report, reporter, region, now, r.settings.RADAR_DEDUPE_MINUTES * 60)
     metrics.accepted(report.service.slug, accepted.counted)
     if accepted.needs_drain:
-        _enqueue_drain(report.service.slug)
+        enqueue_drain(report.service.slug)
     slug = report.service.slug
     if pages.wants_page():
         return redirect(url_for("pages.service", slug=slug, reported=report.surface,

@@ -45,6 +45,20 @@ class UnsupportedMediaType(RadarError):
     code = "unsupported_media_type"
 
 
+class Unauthorized(RadarError):
+    """A protected endpoint was called without a valid key."""
+
+    status = 401
+    code = "unauthorized"
+
+
+class Disabled(RadarError):
+    """An endpoint that is off until a setting turns it on."""
+
+    status = 404
+    code = "disabled"
+
+
 class UnknownService(RadarError):
     """No service in the catalog has this slug or alias: 404 for a path, 400 for a body field."""
 

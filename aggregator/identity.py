@@ -24,6 +24,7 @@ class Reporters:
         self._day = ""
         self._key = b""
         self._fetched = float("-inf")
+        self._day_number, self._day_name = None, ""
 
     def _key_for(self, day: str, now: float) -> bytes:
         if day != self._day or now - self._fetched > REFRESH_SECONDS:
@@ -34,8 +35,10 @@ class Reporters:
         return self._key
 
     def _digest(self, text: str, now: float) -> str:
-        day = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
-        return hmac.new(self._key_for(day, now), text.encode(), hashlib.sha256).hexdigest()[:32]
+        if now // 86400 != self._day_number:  # formatting the date for every report cost more than the hash
+            self._day_number = now // 86400
+            self._day_name = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
+        return hmac.new(self._key_for(self._day_name, now), text.encode(), hashlib.sha256).hexdigest()[:32]
 
     def reporter(self, address: str, user_agent: str, now: float) -> str:
         """The opaque id of a reporter for today; the address itself is never stored."""

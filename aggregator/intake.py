@@ -5,7 +5,7 @@ from dataclasses import dataclass
 from typing import Any, Mapping
 
 from workers import keys
-from workers.buckets import TOTAL, Entry
+from workers.buckets import TOTAL
 from workers.totals import last_hour_keys
 
 from .catalog import Catalog, Service
@@ -15,14 +15,26 @@ SURFACES = ("website", "desktop", "mobile", "api")
 SYMPTOMS = ("login", "errors", "slow", "blank_response", "other")
 MAX_COMMENT = 280
 
+# How a report becomes a stream entry (the fields `workers.buckets.Entry.from_fields` reads), inside Redis:
+# the values come in a fixed order, ARGV[at..at+4] = ts, surface, region, symptom, comment, so a report
+# costs five arguments instead of a name and a value for each field; empty optional fields are left out.
+_APPEND = """
+local function append(stream, counted, at)
+  local fields = {'counted', counted, 'ts', ARGV[at], 'surface', ARGV[at + 1], 'region', ARGV[at + 2]}
+  if ARGV[at + 3] ~= '' then fields[#fields + 1] = 'symptom'; fields[#fields + 1] = ARGV[at + 3] end
+  if ARGV[at + 4] ~= '' then fields[#fields + 1] = 'comment'; fields[#fields + 1] = ARGV[at + 4] end
+  return redis.call('XADD', stream, '*', unpack(fields))
+end
+"""
+
 # Dedupe mark, stream append, the "drain queued?" flag and the last hour's count in one atomic round trip:
 # a second call per report halved the web tier's rate. Every key carries the service's hash tag, so this
 # stays one legal call on a Redis Cluster. KEYS[4..] are the buckets that hold the last hour exactly; the
 # new entry is in the stream, not yet in them, so it is added when counted.
-_SUBMIT = """
+_SUBMIT = _APPEND + """
 local counted = 0
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then counted = 1 end
-local id = redis.call('XADD', KEYS[2], '*', 'counted', counted, unpack(ARGV, 4))
+local id = append(KEYS[2], counted, 4)
 local enqueue = 0
 if counted == 1 and redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then enqueue = 1 end
 local hour = counted
@@ -30,6 +42,22 @@ for i = 4, #KEYS do
   hour = hour + tonumber(redis.call('HGET', KEYS[i], ARGV[3]) or 0)
 end
 return {id, counted, enqueue, hour}
+"""
+
+# The batch form for trusted relays: one call per service for many reports, each with its own dedupe mark.
+# KEYS: the stream, the drain flag, then one dedupe key per report; ARGV: the two TTLs, then each report's
+# values.
+_SUBMIT_MANY = _APPEND + """
+local ids, counted, any = {}, {}, 0
+for n = 3, #KEYS do
+  local c = 0
+  if redis.call('SET', KEYS[n], '1', 'NX', 'EX', ARGV[1]) then c = 1; any = 1 end
+  ids[n - 2] = append(KEYS[1], c, 3 + (n - 3) * 5)
+  counted[n - 2] = c
+end
+local enqueue = 0
+if any == 1 and redis.call('SET', KEYS[2], '1', 'NX', 'EX', ARGV[2]) then enqueue = 1 end
+return {enqueue, ids, counted}
 """
 
 DRAIN_FLAG_SECONDS = 10
@@ -92,14 +120,52 @@ def parse_report(data: Any, catalog: Catalog) -> ReportIn:
     return ReportIn(service, surface, symptom, comment)
 
 
+def _values(report: ReportIn, region: str, now: float) -> list[str]:
+    """The five values `_APPEND` makes a stream entry of, in its order."""
+    return [f"{now:.3f}", report.surface, region, report.symptom, report.comment]
+
+
 def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedupe_seconds: int) -> Accepted:
     """Append the report to its intake stream; counted is False if this reporter was seen in the window."""
     slug = report.service.slug
-    entry = Entry(ts=now, surface=report.surface, symptom=report.symptom, region=region, comment=report.comment)
-    fields = [x for pair in entry.to_fields().items() if pair[0] != "counted" for x in pair]
     script = redis.register_script(_SUBMIT)
     entry_id, counted, enqueue, hour = script(
         keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug), *last_hour_keys(slug, now)],
-        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *fields],
+        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, now)],
     )
     return Accepted(id=entry_id, counted=bool(counted), needs_drain=bool(enqueue), last_hour=hour)
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """One report of a batch, checked, with the reporter and region the relay's client gives it."""
+
+    report: ReportIn
+    reporter: str
+    region: str
+
+
+def submit_many(redis, batch: list[Relayed], now: float,
+                dedupe_seconds: int) -> tuple[list[tuple[str, bool]], set[str]]:
+    """Append a batch in one round trip (one call per service): (entry id, counted) in batch order, and the
+    services whose drain should be queued."""
+    by_service: dict[str, list[int]] = {}
+    for n, item in enumerate(batch):
+        by_service.setdefault(item.report.service.slug, []).append(n)
+    script = redis.register_script(_SUBMIT_MANY)
+    with redis.pipeline(transaction=False) as pipe:
+        for slug, positions in by_service.items():
+            args: list = [dedupe_seconds, DRAIN_FLAG_SECONDS]
+            for n in positions:
+                args += _values(batch[n].report, batch[n].region, now)
+            script(keys=[keys.intake(slug), keys.drain_pending(slug),
+                         *(keys.seen(slug, batch[n].reporter) for n in positions)], args=args, client=pipe)
+        replies = pipe.execute()
+    out: list[tuple[str, bool]] = [("", False)] * len(batch)
+    to_drain = set()
+    for (slug, positions), (enqueue, ids, counted) in zip(by_service.items(), replies):
+        if enqueue:
+            to_drain.add(slug)
+        for n, entry_id, c in zip(positions, ids, counted):
+            out[n] = (entry_id, bool(c))
+    return out, to_drain

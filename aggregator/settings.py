@@ -60,6 +60,13 @@ def _urls(raw: str) -> tuple:
     return urls
 
 
+def _secrets(raw: str) -> tuple:
+    values = tuple(v.strip() for v in raw.split(",") if v.strip())
+    if any(len(v) < 16 for v in values):
+        raise ValueError("each key must be at least 16 characters (e.g. `openssl rand -hex 24`)")
+    return values
+
+
 def _text(raw: str) -> str:
     return raw.strip()
 
@@ -113,6 +120,8 @@ SETTINGS: tuple[Setting, ...] = (
             "request header holding the client's ISO country from a CDN (e.g. CF-IPCountry); empty: not used"),
     Setting("TRUSTED_PROXIES", "", _networks,
             "comma-separated addresses/networks whose X-Forwarded-For is believed"),
+    Setting("RADAR_RELAY_KEYS", "", _secrets,
+            "comma-separated keys (16+ characters) that trusted relays send to POST /api/v1/reports/batch; empty: off"),
     Setting("RADAR_DRAIN_BATCH", "1000", _positive_int, "reports a drain job reads and applies in one transaction"),
     Setting("RADAR_DRAIN_INTERVAL", "5", _positive_int,
             "seconds between the scheduler's safety-net drains of every service"),
@@ -158,6 +167,7 @@ class Settings:
     GEOIP_DB: str
     RADAR_COUNTRY_HEADER: str
     TRUSTED_PROXIES: tuple
+    RADAR_RELAY_KEYS: tuple
     RADAR_DRAIN_BATCH: int
     RADAR_DRAIN_INTERVAL: int
     RADAR_CLAIM_IDLE_SECONDS: int

@@ -1,20 +1,35 @@
--- One report per request from many different clients (X-Forwarded-For from a trusted local proxy, addresses
--- from the 198.18.0.0/15 benchmarking range),
--- so dedupe and per-client limits see distinct reporters; prints a JSON summary for bench/ingest.py.
+-- Reports for POST /api/v1/reports, or batches of RADAR_BENCH_BATCH reports for /api/v1/reports/batch
+-- (with RADAR_BENCH_RELAY_KEY). Every report comes from a distinct client, with addresses from the
+-- 198.18.0.0/15 benchmarking range (X-Forwarded-For from a trusted local proxy, or the relay's `client`).
+-- Prints a JSON summary for bench/ingest.py.
 local surfaces = {"website", "desktop", "mobile", "api"}
+local batch = tonumber(os.getenv("RADAR_BENCH_BATCH") or "0")
+local key = os.getenv("RADAR_BENCH_RELAY_KEY") or ""
 local counter = 0
 
-request = function()
+local function address(n)
+  return string.format("198.%d.%d.%d", 18 + n % 2, math.floor(n / 250) % 256, n % 250 + 1)
+end
+
+local function single()
   counter = counter + 1
   local body = string.format('{"service":"claude","surface":"%s"}', surfaces[counter % 4 + 1])
-  local headers = {
-    ["Content-Type"] = "application/json",
-    ["User-Agent"] = "bench-ingest-" .. counter,
-    ["X-Forwarded-For"] = string.format("198.%d.%d.%d", math.random(18, 19), math.random(0, 255),
-                                        math.random(1, 254)),
-  }
-  return wrk.format("POST", "/api/v1/reports", headers, body)
+  return wrk.format("POST", "/api/v1/reports", {["Content-Type"] = "application/json",
+    ["User-Agent"] = "bench-ingest-" .. counter, ["X-Forwarded-For"] = address(counter)}, body)
 end
+
+local function many()
+  local parts = {}
+  for i = 1, batch do
+    counter = counter + 1
+    parts[i] = string.format('{"service":"claude","surface":"%s","client":"%s","user_agent":"relay-%d"}',
+                             surfaces[counter % 4 + 1], address(counter), counter)
+  end
+  return wrk.format("POST", "/api/v1/reports/batch", {["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer " .. key}, '{"reports":[' .. table.concat(parts, ",") .. ']}')
+end
+
+request = batch > 0 and many or single
 
 done = function(summary, latency, requests)
   io.write(string.format('{"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "errors": %d}\n',

@@ -19,10 +19,10 @@ CONNECTIONS = 64
 SCRIPT = Path(__file__).with_name("ingest.lua")
 
 
-def wrk(port: int, seconds: int = SECONDS, connections: int = CONNECTIONS) -> dict:
-    """wrk's summary of one closed-loop run against POST /api/v1/reports."""
-    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", str(SCRIPT),
-                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True)
+def wrk(port: int, seconds: int = SECONDS, connections: int = CONNECTIONS, env: dict | None = None) -> dict:
+    """wrk's summary of one closed-loop run of ingest.lua (single reports; batches when env says so)."""
+    out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "--latency", "-s", str(SCRIPT),
+                          f"http://127.0.0.1:{port}"], capture_output=True, text=True, check=True, env=env)
     summary = json.loads(out.stdout.strip().splitlines()[-1])
     summary["rate"] = summary["requests"] / summary["seconds"]
     return summary

@@ -51,3 +51,12 @@ def test_reports_last_hour_counts_drained_reports(client, run_jobs):
 def test_an_alias_reports_the_service_it_names(client):
     body = post(client, {"service": "Anthropic", "surface": "api"}).get_json()
     assert body["service"] == "claude"
+
+
+def test_the_stream_entry_written_by_intake_is_the_one_entry_fields_describe(client, data):
+    from workers.buckets import Entry
+    post(client, {"service": "claude", "surface": "api", "symptom": "slow", "comment": "it hangs"}, ip="81.2.69.142")
+    post(client, {"service": "claude", "surface": "website"}, ua="other")
+    (_, full), (_, bare) = data.xrange(keys.intake("claude"))
+    assert full == Entry(ts=NOW, surface="api", symptom="slow", region="GB-ENG", comment="it hangs").to_fields()
+    assert bare == Entry(ts=NOW, surface="website", region="GB-ENG").to_fields()

@@ -1,0 +1,106 @@
+"""POST /api/v1/reports/batch: many reports in one request from a trusted relay, each with its client."""
+from __future__ import annotations
+
+import hmac
+import re
+import socket
+
+from flask import Blueprint, jsonify, request
+
+from . import geo
+from .api import enqueue_drain
+from .app import radar
+from .exceptions import Disabled, MalformedBody, RadarError, Unauthorized, UnsupportedMediaType, ValidationError
+from .intake import Relayed, parse_report, submit_many
+
+bp = Blueprint("relay", __name__, url_prefix="/api/v1")
+
+MAX_REPORTS = 1000
+MAX_BYTES = 512 * 1024
+MAX_USER_AGENT = 512
+_REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+
+
+def _authorize(known: tuple) -> None:
+    if not known:
+        raise Disabled("the batch endpoint is off — set RADAR_RELAY_KEYS to give relays a key")
+    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
+    # Every key is compared, in constant time, so the answer's timing tells nothing about them.
+    if scheme.lower() != "bearer" or not any([hmac.compare_digest(key.encode(), k.encode()) for k in known]):
+        raise Unauthorized("send a relay key as 'Authorization: Bearer <key>'", field="Authorization")
+
+
+def _client(item: dict) -> str:
+    raw = item.get("client")
+    if isinstance(raw, str):
+        # inet_pton checks an address in a fraction of ipaddress's time, and relays send a thousand at once.
+        for family in (socket.AF_INET, socket.AF_INET6):
+            try:
+                socket.inet_pton(family, raw)
+                return raw
+            except OSError:
+                pass
+    raise ValidationError(f"'client' must be the reporter's IP address, not {raw!r}", field="client")
+
+
+def _region(item: dict) -> str:
+    raw = item.get("region")
+    if raw is None:
+        return ""
+    if not isinstance(raw, str) or not (_REGION.fullmatch(raw) or raw == geo.UNKNOWN):
+        raise ValidationError(f"'region' must be an ISO country or subdivision like 'DE' or 'GB-ENG', not {raw!r}",
+                              field="region")
+    return raw
+
+
+def _user_agent(item: dict) -> str:
+    raw = item.get("user_agent", "")
+    if not isinstance(raw, str) or len(raw) > MAX_USER_AGENT:
+        raise ValidationError(f"'user_agent' must be text of at most {MAX_USER_AGENT} characters",
+                              field="user_agent")
+    return raw
+
+
+def _relayed(r, item, now: float) -> Relayed:
+    if not isinstance(item, dict):
+        raise ValidationError(f"must be a report object, not {type(item).__name__}", field=None)
+    report = parse_report(item, r.catalog)
+    client = _client(item)
+    region = _region(item) or geo.region_for(r.locator, client, None)
+    return Relayed(report, r.reporters.reporter(client, _user_agent(item), now), region)
+
+
+def _reports() -> list:
+    if request.mimetype != "application/json":
+        raise UnsupportedMediaType(f"send the batch as application/json, not '{request.mimetype or 'nothing'}'")
+    request.max_content_length = MAX_BYTES
+    body = request.get_json(silent=True)
+    if body is None:
+        raise MalformedBody("the body is not valid JSON", field=None)
+    reports = body.get("reports") if isinstance(body, dict) else None
+    if not isinstance(reports, list) or not reports:
+        raise ValidationError("the body must be {\"reports\": [...]} with at least one report", field="reports")
+    if len(reports) > MAX_REPORTS:
+        raise ValidationError(f"{len(reports)} reports in one batch; at most {MAX_REPORTS}", field="reports")
+    return reports
+
+
+@bp.post("/reports/batch")
+def post_batch():
+    r = radar()
+    _authorize(r.settings.RADAR_RELAY_KEYS)
+    now = r.clock()
+    batch = []
+    for n, item in enumerate(_reports()):
+        try:
+            batch.append(_relayed(r, item, now))
+        except RadarError as exc:
+            # All or nothing: a relay resends the whole batch after fixing it, so nothing is half taken.
+            where = f"reports[{n}]" + (f".{exc.field}" if exc.field else "")
+            raise type(exc)(f"{where}: {exc.message}", field=where) from None
+    answers, to_drain = submit_many(r.data, batch, now, r.settings.RADAR_DEDUPE_MINUTES * 60)
+    for slug in sorted(to_drain):
+        enqueue_drain(slug)
+    counted = sum(c for _, c in answers)
+    return jsonify({"accepted": len(answers), "counted": counted, "deduped": len(answers) - counted,
+                    "ids": [entry_id for entry_id, _ in answers]}), 202

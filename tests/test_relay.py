@@ -1,0 +1,93 @@
+import pytest
+
+from aggregator import create_app
+from workers import keys
+
+from .conftest import NOW
+
+KEY = "relay-key-0123456789abcdef"
+
+
+@pytest.fixture
+def relay(app):
+    relay_app = create_app({"RADAR_RELAY_KEYS": KEY, "RADAR_REPORT_RATE_LIMIT": "",
+                            "GEOIP_DB": app.extensions["radar"].settings.GEOIP_DB})
+    relay_app.extensions["radar"].clock = lambda: NOW
+    return relay_app.test_client()
+
+
+def _send(client, reports, key=KEY, **kwargs):
+    return client.post("/api/v1/reports/batch", json={"reports": reports},
+                       headers={"Authorization": f"Bearer {key}"}, **kwargs)
+
+
+def _report(n, **extra):
+    return {"service": "claude", "surface": "website", "client": f"198.18.0.{n % 250 + 1}",
+            "user_agent": f"browser-{n}", **extra}
+
+
+def test_a_batch_is_counted_exactly_once_per_report(relay, data, run_jobs):
+    reports = [_report(n) for n in range(300)] + [{**_report(n), "service": "chatgpt"} for n in range(200)]
+    response = _send(relay, reports)
+    assert response.status_code == 202
+    body = response.get_json()
+    assert (body["accepted"], body["counted"], body["deduped"], len(body["ids"])) == (500, 500, 0, 500)
+    run_jobs()
+    minute = keys.MINUTE.index(NOW)
+    assert data.hget(keys.bucket("claude", keys.MINUTE, minute), "total") == "300"
+    assert data.hget(keys.bucket("chatgpt", keys.MINUTE, minute), "total") == "200"
+
+
+def test_a_relayed_client_is_placed_by_its_address_unless_the_relay_names_its_region(relay, data, run_jobs):
+    _send(relay, [_report(1, client="81.2.69.142"), _report(2, client="81.2.69.142", region="DE")])
+    run_jobs()
+    bucket = data.hgetall(keys.bucket("claude", keys.MINUTE, keys.MINUTE.index(NOW)))
+    assert bucket["r:GB-ENG"] == "1" and bucket["c:DE"] == "1"
+
+
+def test_relayed_reports_are_deduplicated_like_direct_ones(relay):
+    first = _send(relay, [_report(1)]).get_json()
+    again = _send(relay, [_report(1), _report(1)]).get_json()
+    assert first["counted"] == 1 and (again["counted"], again["deduped"]) == (0, 2)
+
+
+def test_a_bad_report_refuses_the_whole_batch_naming_it(relay, data):
+    response = _send(relay, [_report(0), _report(1, surface="tv")])
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["field"] == "reports[1].surface" and "tv" in error["message"]
+    assert data.xlen(keys.intake("claude")) == 0
+
+
+@pytest.mark.parametrize("report, field", [
+    ({"service": "claude", "surface": "api"}, "reports[0].client"),
+    ({"service": "claude", "surface": "api", "client": "not-an-ip"}, "reports[0].client"),
+    ({"service": "claude", "surface": "api", "client": "198.18.0.1", "region": "<b>"}, "reports[0].region"),
+    ({"service": "clade", "surface": "api", "client": "198.18.0.1"}, "reports[0].service"),
+    ("just text", "reports[0]"),
+])
+def test_each_wrong_field_is_named(relay, report, field):
+    response = _send(relay, [report])
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == field
+
+
+def test_more_than_a_thousand_reports_are_refused(relay):
+    response = _send(relay, [_report(n) for n in range(1001)])
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == "reports"
+
+
+def test_a_wrong_or_missing_key_is_unauthorized(relay):
+    assert _send(relay, [_report(0)], key="wrong-key-0123456789").status_code == 401
+    response = relay.post("/api/v1/reports/batch", json={"reports": [_report(0)]})
+    assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+
+
+def test_the_endpoint_is_off_without_relay_keys(client):
+    response = _send(client, [_report(0)])
+    assert response.status_code == 404 and "RADAR_RELAY_KEYS" in response.get_json()["error"]["message"]
+
+
+def test_short_relay_keys_are_refused_at_start():
+    from aggregator.exceptions import SettingsError
+    with pytest.raises(SettingsError, match="RADAR_RELAY_KEYS"):
+        create_app({"RADAR_RELAY_KEYS": "short"})
