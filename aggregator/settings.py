@@ -141,7 +141,7 @@ SETTINGS: tuple[Setting, ...] = (
             "key for the X-Radar-Signature HMAC-SHA256 header of webhook requests; required when webhooks are set"),
     Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
-    Setting("RADAR_REPORT_RATE_LIMIT", "10/minute;100/hour", _rate_limit,
+    Setting("RADAR_REPORT_RATE_LIMIT", "60/minute", _rate_limit,
             "reports one client address may send (moving windows, `;` between limits); empty: no limit"),
     Setting("RADAR_LOG_FORMAT", "json", _log_format,
             "json: one JSON object per log line; text: plain lines for reading in a terminal"),

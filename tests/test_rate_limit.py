@@ -105,8 +105,8 @@ def test_an_empty_setting_turns_the_limit_off(limited):
     assert {post(client, REPORT, ua=f"b{n}").status_code for n in range(30)} == {202}
 
 
-def test_the_default_limit_is_ten_a_minute_and_a_hundred_an_hour():
-    assert Settings.from_env(environ={}).RADAR_REPORT_RATE_LIMIT == "10/minute;100/hour"
+def test_the_default_limit_is_one_window_of_sixty_a_minute():
+    assert Settings.from_env(environ={}).RADAR_REPORT_RATE_LIMIT == "60/minute"
 
 
 @pytest.mark.parametrize("value", ["lots", "10/fortnight", "10 per"])
