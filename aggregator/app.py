@@ -50,11 +50,15 @@ def build_app(config: dict | None = None) -> Flask:
         reporters=Reporters(data),
     )
 
-    from . import api, errors, health, pages, status_api
+    from . import admin, api, apidocs, catalog_sync, errors, health, pages, security, status_api
     errors.init_app(app)
+    security.init_app(app)
+    catalog_sync.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(status_api.bp)
+    app.register_blueprint(apidocs.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
     from dashboards.views import bp as dashboard
     app.register_blueprint(dashboard)

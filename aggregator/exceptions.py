@@ -7,6 +7,7 @@ class RadarError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
@@ -23,6 +24,7 @@ class SettingsError(RadarError):
 class CatalogError(RadarError):
     """The services catalog file is missing or malformed."""
 
+    status = 422
     code = "bad_catalog"
 
 
@@ -67,3 +69,25 @@ class DataUnavailable(RadarError):
 
     status = 503
     code = "data_unavailable"
+
+
+class AdminDisabled(RadarError):
+    """An admin endpoint was called while RADAR_ADMIN_TOKEN is empty."""
+
+    status = 403
+    code = "admin_disabled"
+
+
+class Unauthorized(RadarError):
+    """An admin endpoint was called without the right bearer token."""
+
+    status = 401
+    code = "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="admin"'}
+
+
+class Conflict(RadarError):
+    """The request cannot be done in the thing's present state (closed already, busy being updated)."""
+
+    status = 409
+    code = "conflict"

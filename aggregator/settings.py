@@ -105,6 +105,8 @@ SETTINGS: tuple[Setting, ...] = (
             "key for the X-Radar-Signature HMAC-SHA256 header of webhook requests; required when webhooks are set"),
     Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
+    Setting("RADAR_ADMIN_TOKEN", "", _text,
+            "bearer token for the admin endpoints (notes, closing incidents, catalog reload); empty: admin is off"),
 )
 
 
@@ -134,6 +136,7 @@ class Settings:
     RADAR_SLACK_WEBHOOK_URLS: tuple
     RADAR_WEBHOOK_SECRET: str
     RADAR_DASHBOARD_REFRESH: int
+    RADAR_ADMIN_TOKEN: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -1,0 +1,55 @@
+"""The whole API against its own OpenAPI document: generated requests never get a 5xx or an answer off-schema."""
+import time
+
+import hypothesis
+import pytest
+import requests
+import schemathesis
+from hypothesis import HealthCheck
+from schemathesis.specs.openapi.checks import positive_data_acceptance
+
+from aggregator.openapi import DOCUMENT
+from aggregator.settings import Settings
+from aggregator.stores import data_client
+from workers import incidents
+from workers.buckets import Bucket
+from workers.detect import State
+
+from .conftest import web_server
+
+ADMIN_TOKEN = "fuzzing-admin-token"
+MAX_EXAMPLES = 30
+"""Generated cases per operation and generation mode (valid and invalid data)."""
+EXAMPLE_ONSET = 1795647780  # 2026-11-25T23:03:00Z, the onset of the document's example incident id
+
+schema = schemathesis.openapi.from_dict(DOCUMENT)
+
+
+@pytest.fixture(scope="module")
+def server(redis_server, tmp_path_factory):
+    """The production web server with admin on."""
+    with web_server(redis_server.url, tmp_path_factory.mktemp("fuzz-web"), RADAR_ADMIN_TOKEN=ADMIN_TOKEN) as base:
+        yield base
+
+
+@pytest.fixture
+def session(server, redis_server):
+    """A session with the admin token, and one stored incident: the one whose id the document gives as an example."""
+    incident = incidents.open_incident("claude", None, State.OUTAGE, EXAMPLE_ONSET, EXAMPLE_ONSET + 120)
+    incidents.observe(incident, Bucket(EXAMPLE_ONSET, total=40, surfaces={"website": 30, "api": 10}), 40, 2.0)
+    with data_client(Settings.from_env(REDIS_URL=redis_server.url)) as data, \
+            data.pipeline(transaction=False) as pipe:
+        incidents.save(pipe, incident, time.time())
+        pipe.execute()
+    with requests.Session() as http:
+        http.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
+        yield http
+
+
+@schema.parametrize()
+@hypothesis.settings(max_examples=MAX_EXAMPLES, deadline=None,
+                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much,
+                                            HealthCheck.function_scoped_fixture])
+def test_every_generated_request_gets_an_answer_its_document_allows(case, server, session):
+    # Valid-looking service names and incident ids need not exist, so a 400 for a schema-valid request is fine.
+    case.call_and_validate(base_url=server, session=session, excluded_checks=[positive_data_acceptance])
