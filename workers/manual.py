@@ -35,34 +35,30 @@ def holding(redis, slug: str, wait: float = LOCK_WAIT):
         redis.register_script(RELEASE_LOCK)(keys=[keys.evaluating(slug)], args=[token])
 
 
-def _load(redis, incident_id: str) -> dict:
-    incident = incidents.get(redis, incident_id)
-    if incident is None:
-        raise UnknownIncident(f"no incident '{incident_id}'")
-    return incident
-
-
 def _note(incident: dict, text: str, now: float) -> None:
     if len(incident["notes"]) >= MAX_NOTES:
         raise Conflict(f"incident '{incident['id']}' has {MAX_NOTES} notes already, the most it may have")
     incident["notes"].append({"at": iso(now), "text": text})
 
 
-def _save(redis, incident: dict, now: float) -> None:
-    with redis.pipeline(transaction=False) as pipe:
-        incidents.save(pipe, incident, now)
-        pipe.execute()
+@contextlib.contextmanager
+def _editing(redis, incident_id: str, now: float):
+    """The stored incident, under its service's detection lock; saved when the block ends without an error."""
+    slug = incidents.service_of(incident_id)
+    with holding(redis, slug) if slug else contextlib.nullcontext():
+        incident = incidents.get(redis, incident_id)
+        if incident is None:
+            raise UnknownIncident(f"no incident '{incident_id}'")
+        yield incident
+        with redis.pipeline(transaction=False) as pipe:
+            incidents.save(pipe, incident, now)
+            pipe.execute()
 
 
 def add_note(redis, incident_id: str, text: str, now: float) -> dict:
     """Append a note to an incident, open or resolved; the incident as stored."""
-    slug = incidents.service_of(incident_id)
-    if slug is None:
-        raise UnknownIncident(f"no incident '{incident_id}'")
-    with holding(redis, slug):
-        incident = _load(redis, incident_id)
+    with _editing(redis, incident_id, now) as incident:
         _note(incident, text, now)
-        _save(redis, incident, now)
     return incident
 
 
@@ -86,15 +82,10 @@ def _detach(redis, slug: str, incident: dict, now: float) -> None:
 
 def resolve_by_hand(redis, incident_id: str, reason: str, now: float) -> dict:
     """Close an open incident now, with a note saying so; the incident as stored."""
-    slug = incidents.service_of(incident_id)
-    if slug is None:
-        raise UnknownIncident(f"no incident '{incident_id}'")
-    with holding(redis, slug):
-        incident = _load(redis, incident_id)
+    with _editing(redis, incident_id, now) as incident:
         if incident["status"] == incidents.Status.RESOLVED.value:
             raise Conflict(f"incident '{incident_id}' is resolved already")
         _note(incident, f"closed by hand: {reason}" if reason else "closed by hand", now)
         incidents.resolve(incident, now)
-        _detach(redis, slug, incident, now)
-        _save(redis, incident, now)
+        _detach(redis, incident["service"], incident, now)
     return incident
