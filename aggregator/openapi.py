@@ -293,7 +293,8 @@ PATHS = {
 
 RESPONSES.update({
     "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
-    "Busy": error("the incident is closed already, or detection is updating it right now (`conflict`)"),
+    "Busy": error("the incident is resolved already, has 100 notes, or detection is updating it right now "
+                  "(`conflict`)"),
     "TooLarge": error(f"the body is larger than {MAX_BODY_BYTES} bytes (`request_entity_too_large`)"),
     "BadCatalog": error("the catalog file has a mistake; the message names it (`bad_catalog`)"),
 })

@@ -1,7 +1,7 @@
 """In Chromium: a service name and an incident note made of markup show as text, run nothing, break no policy."""
-import json
-
 import pytest
+
+from workers import manual
 
 from .conftest import NOW, web_server
 from .test_security_headers import HOSTILE_CATALOG, IMAGE, SCRIPT
@@ -15,8 +15,7 @@ def server(redis_server, data, tmp_path):
     path = tmp_path / "services.toml"
     path.write_text(HOSTILE_CATALOG)
     incident = _store(data, "hostile", NOW - 3600)
-    incident["notes"] = [{"at": "2026-11-26T00:00:00Z", "text": NAME}]
-    data.set(f"radar:{{hostile}}:incident:{incident['id']}", json.dumps(incident))
+    manual.add_note(data, incident["id"], NAME, NOW)
     with web_server(redis_server.url, tmp_path, RADAR_SERVICES_FILE=str(path)) as base:
         yield base
 

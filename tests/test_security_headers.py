@@ -1,11 +1,10 @@
 """Security headers on every response, a blueprint's own kept; names and notes shown as text, never as markup."""
-import json
-
 import pytest
 from flask import Blueprint
 
 from aggregator import create_app
 from aggregator.security import content_security_policy
+from workers import manual
 
 from .conftest import NOW, TEST_GEOIP
 from .test_status_api import _store
@@ -68,8 +67,7 @@ def hostile(redis_server, tmp_path):
     app.extensions["radar"].clock = lambda: NOW
     data = app.extensions["radar"].data
     incident = _store(data, "hostile", NOW - 3600)
-    incident["notes"] = [{"at": "2026-11-26T00:00:00Z", "text": f"{SCRIPT} {IMAGE}"}]
-    data.set(f"radar:{{hostile}}:incident:{incident['id']}", json.dumps(incident))
+    manual.add_note(data, incident["id"], f"{SCRIPT} {IMAGE}", NOW)
     return app.test_client()
 
 
