@@ -1,7 +1,10 @@
 """The OpenAPI document as JSON and as a readable page, both from `openapi.DOCUMENT`."""
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, jsonify, render_template
+from markupsafe import Markup, escape
 
 from .openapi import DOCUMENT
 
@@ -29,6 +32,10 @@ def type_tokens(schema: dict) -> list[tuple[str, str | None]]:
         return [("array of ", None), *type_tokens(schema["items"])]
     if kind == "object" and isinstance(schema.get("additionalProperties"), dict):
         return [("object of ", None), *type_tokens(schema["additionalProperties"])]
+    if kind == "object" and schema.get("properties"):
+        fields = [[(", " if n else "", None), (f"{name}: ", None), *type_tokens(prop)]
+                  for n, (name, prop) in enumerate(schema["properties"].items())]
+        return [("{", None), *(piece for field in fields for piece in field), ("}", None)]
     return [(f"{kind} ({schema['format']})" if "format" in schema else kind, None)]
 
 
@@ -69,6 +76,12 @@ def operations(document: dict) -> list[dict]:
                 "responses": [_response(status, r) for status, r in op["responses"].items()],
             })
     return out
+
+
+@bp.app_template_filter("code_spans")
+def code_spans(text: str) -> Markup:
+    """Escaped text with its `backquoted` parts as code, as the document writes them."""
+    return Markup(re.sub(r"`([^`]+)`", r"<code>\1</code>", str(escape(text))))
 
 
 @bp.get("/openapi.json")

@@ -151,14 +151,16 @@ def json_body(schema: dict, description: str) -> dict:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
-def responses(ok: dict, *errors: str, status: str = "200") -> dict:
-    return {status: ok, **{code: {"$ref": f"#/components/responses/{name}"} for code, name in errors}}
+def responses(ok: dict, *errors: tuple[str, str], status: str = "200") -> dict:
+    """The answer on success and the named error answers, in order of status."""
+    return dict(sorted({status: ok, **{code: {"$ref": f"#/components/responses/{name}"} for code, name in errors}}
+                       .items()))
 
 
 SLUG = {"name": "slug", "in": "path", "required": True, "description": "service slug or alias, any case",
         "schema": {"type": "string", "example": "claude"}}
 INCIDENT = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"},
-            "example": "claude.20261125T2303Z"}
+            "description": "the incident's id: its service, country if any, and onset", "example": "claude.20261125T2303Z"}
 
 
 def query(name: str, description: str, schema: dict | None = None) -> dict:

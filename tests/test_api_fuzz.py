@@ -19,7 +19,7 @@ from .conftest import web_server
 
 ADMIN_TOKEN = "fuzzing-admin-token"
 MAX_EXAMPLES = 50
-"""Generated cases per operation with parameters or a body: about 400 requests in all, under a minute."""
+"""Generated cases per operation with parameters or a body: about 450 requests in all."""
 EXAMPLE_ONSET = 1795647780  # 2026-11-25T23:03:00Z, the onset of the document's example incident id
 
 CHECKS = {

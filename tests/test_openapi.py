@@ -4,6 +4,7 @@ import re
 import pytest
 import schemathesis
 
+from aggregator.apidocs import code_spans
 from aggregator.openapi import DOCUMENT
 
 DOCUMENTED_OUTSIDE_API = {"/healthz", "/readyz"}
@@ -70,3 +71,7 @@ def test_the_docs_page_lists_every_operation_and_schema(client):
 @pytest.mark.parametrize("page", ["/", "/claude", "/dashboard", "/dashboard/claude"])
 def test_the_sites_pages_link_to_the_api_docs(client, page):
     assert 'href="/api/v1/docs"' in client.get(page).get_data(as_text=True)
+
+
+def test_backquoted_words_in_descriptions_become_code_and_everything_else_stays_text():
+    assert code_spans("<b>`x<y`</b> and `z`") == "&lt;b&gt;<code>x&lt;y</code>&lt;/b&gt; and <code>z</code>"
