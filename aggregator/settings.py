@@ -57,6 +57,17 @@ def _text(raw: str) -> str:
     return raw.strip()
 
 
+MIN_TOKEN_LENGTH = 16
+"""Characters an admin token needs at least: a short one can be guessed."""
+
+
+def _token(raw: str) -> str:
+    token = raw.strip()
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters (or empty to turn admin off)")
+    return token
+
+
 @dataclass(frozen=True)
 class Setting:
     """One environment variable: its default, its parser and the line of help the README repeats."""
@@ -105,8 +116,9 @@ SETTINGS: tuple[Setting, ...] = (
             "key for the X-Radar-Signature HMAC-SHA256 header of webhook requests; required when webhooks are set"),
     Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
-    Setting("RADAR_ADMIN_TOKEN", "", _text,
-            "bearer token for the admin endpoints (notes, closing incidents, catalog reload); empty: admin is off"),
+    Setting("RADAR_ADMIN_TOKEN", "", _token,
+            "bearer token for the admin endpoints (notes, closing incidents, catalog reload), at least 16 characters; "
+            "empty: admin is off"),
 )
 
 

@@ -3,7 +3,8 @@ import pytest
 from rq import Queue
 
 from aggregator import catalog_sync, create_app
-from aggregator.exceptions import Conflict
+from aggregator.exceptions import Conflict, SettingsError
+from aggregator.settings import Settings
 from workers import incidents, keys, manual
 
 from .conftest import NOW, TEST_GEOIP
@@ -30,6 +31,11 @@ def admin(redis_server):
 @pytest.fixture
 def incident(data):
     return _store(data, "claude", NOW - 3600)
+
+
+def test_a_short_admin_token_stops_start_up_naming_the_setting():
+    with pytest.raises(SettingsError, match="RADAR_ADMIN_TOKEN='guessable' is not valid: must be at least 16"):
+        Settings.from_env(environ={}, RADAR_ADMIN_TOKEN="guessable")
 
 
 @pytest.mark.parametrize("path", ENDPOINTS)
