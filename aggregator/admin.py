@@ -6,11 +6,11 @@ import hmac
 from flask import Blueprint, jsonify, request
 
 from workers import alerts, manual
+from workers.manual import MAX_NOTE
 
 from . import catalog_sync
 from .app import radar
 from .exceptions import AdminDisabled, MalformedBody, Unauthorized, UnknownService, ValidationError
-from .openapi import MAX_NOTE
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 

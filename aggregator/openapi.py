@@ -2,15 +2,13 @@
 from __future__ import annotations
 
 from workers.detect import State
+from workers.manual import MAX_NOTE, MAX_NOTES
 
 from .app import MAX_BODY_BYTES
 from .errors import RETRY_AFTER_SECONDS
 from .intake import MAX_COMMENT, SURFACES, SYMPTOMS
 from .ranges import MAX_BUCKETS
 from .status_api import MAX_LIMIT, STATES
-
-MAX_NOTE = 1000
-"""Characters an incident note may have."""
 
 VERSION = "1.0.0"
 
@@ -144,6 +142,11 @@ RESPONSES = {
     "Unavailable": error("the data store cannot be reached (`data_unavailable`)", headers=RETRY_AFTER),
     "Unauthorized": error("no `Authorization: Bearer` token, or the wrong one (`unauthorized`)"),
     "AdminDisabled": error("administration is off: `RADAR_ADMIN_TOKEN` is empty (`admin_disabled`)"),
+    "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
+    "Busy": error(f"the incident is resolved already, has {MAX_NOTES} notes, or detection is updating it right "
+                  "now (`conflict`)"),
+    "TooLarge": error(f"the body is larger than {MAX_BODY_BYTES} bytes (`request_entity_too_large`)"),
+    "BadCatalog": error("the catalog file has a mistake; the message names it (`bad_catalog`)"),
 }
 
 
@@ -160,7 +163,8 @@ def responses(ok: dict, *errors: tuple[str, str], status: str = "200") -> dict:
 SLUG = {"name": "slug", "in": "path", "required": True, "description": "service slug or alias, any case",
         "schema": {"type": "string", "example": "claude"}}
 INCIDENT = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"},
-            "description": "the incident's id: its service, country if any, and onset", "example": "claude.20261125T2303Z"}
+            "description": "the incident's id: its service, country if any, and onset",
+            "example": "claude.20261125T2303Z"}
 
 
 def query(name: str, description: str, schema: dict | None = None) -> dict:
@@ -293,13 +297,6 @@ PATHS = {
     }},
 }
 
-RESPONSES.update({
-    "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
-    "Busy": error("the incident is resolved already, has 100 notes, or detection is updating it right now "
-                  "(`conflict`)"),
-    "TooLarge": error(f"the body is larger than {MAX_BODY_BYTES} bytes (`request_entity_too_large`)"),
-    "BadCatalog": error("the catalog file has a mistake; the message names it (`bad_catalog`)"),
-})
 
 DOCUMENT = {
     "openapi": "3.1.0",

@@ -16,6 +16,9 @@ from .profiles import OVERALL
 LOCK_WAIT = 5.0
 """Seconds to wait for a detection run to finish with the service before giving up with a conflict."""
 
+MAX_NOTE = 1000
+"""Characters one note may have."""
+
 MAX_NOTES = 100
 """Notes one incident may carry, so a record stays small enough to read on every dashboard refresh."""
 
