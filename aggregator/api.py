@@ -113,7 +113,7 @@ def series(slug: str):
     resolution = ranges.parse_resolution(request.args.get("resolution"))
     span = ranges.bucket_range(resolution, ranges.parse_instant(request.args.get("from"), "from"),
                                ranges.parse_instant(request.args.get("to"), "to"), r.clock())
-    fmt = request.args.get("format", "json")
+    fmt = request.args.get("format") or "json"
     if fmt not in ("json", "csv"):
         raise ValidationError(f"'format' must be json or csv — got '{fmt}'", field="format")
     rows = _series_rows(read_buckets(r.data, service.slug, resolution, span.first, span.last))
@@ -127,7 +127,7 @@ def series(slug: str):
 def summary(slug: str):
     r = radar()
     service = r.catalog.get(slug)
-    window = request.args.get("window", "1h")
+    window = request.args.get("window") or "1h"
     span = ranges.window_range(ranges.parse_window(window), r.clock())
     buckets = read_buckets(r.data, service.slug, span.resolution, span.first, span.last)
     return jsonify({"service": service.slug, "window": window, "resolution": span.resolution.name,

@@ -50,15 +50,20 @@ def build_app(config: dict | None = None) -> Flask:
         reporters=Reporters(data),
     )
 
-    from . import api, errors, health, logs, metrics, pages, ratelimit, relay, status_api
+    from . import admin, api, apidocs, catalog_sync, errors, health, logs, metrics, pages, ratelimit, relay, security
+    from . import status_api
     logs.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
+    security.init_app(app)
+    catalog_sync.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
     ratelimit.init_app(app, settings)
     app.register_blueprint(relay.bp)
     app.register_blueprint(status_api.bp)
+    app.register_blueprint(apidocs.bp)
+    app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
     from dashboards.views import bp as dashboard
     app.register_blueprint(dashboard)

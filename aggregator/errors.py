@@ -26,7 +26,9 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def _radar_error(exc: RadarError):
-    return error_response(exc.status, exc.code, exc.message, exc.field)
+    response = error_response(exc.status, exc.code, exc.message, exc.field)
+    response.headers.update(exc.headers)
+    return response
 
 
 def _http_error(exc: HTTPException):
@@ -36,7 +38,10 @@ def _http_error(exc: HTTPException):
         405: "method not allowed here",
         413: f"the body is larger than {MAX_BODY_BYTES} bytes",
     }
-    return error_response(exc.code or 500, code, messages.get(exc.code, (exc.description or code).lower()))
+    response = error_response(exc.code or 500, code, messages.get(exc.code, (exc.description or code).lower()))
+    # Keep what the exception says beyond its page, such as the Allow header a 405 must carry.
+    response.headers.extend((k, v) for k, v in exc.get_headers() if k.lower() != "content-type")
+    return response
 
 
 def _redis_down(exc: redis.RedisError):

@@ -7,6 +7,7 @@ class RadarError(Exception):
 
     status = 400
     code = "bad_request"
+    headers: dict[str, str] = {}
 
     def __init__(self, message: str, field: str | None = None):
         super().__init__(message)
@@ -23,6 +24,7 @@ class SettingsError(RadarError):
 class CatalogError(RadarError):
     """The services catalog file is missing or malformed."""
 
+    status = 422
     code = "bad_catalog"
 
 
@@ -43,20 +45,6 @@ class UnsupportedMediaType(RadarError):
 
     status = 415
     code = "unsupported_media_type"
-
-
-class Unauthorized(RadarError):
-    """A protected endpoint was called without a valid key."""
-
-    status = 401
-    code = "unauthorized"
-
-
-class Disabled(RadarError):
-    """An endpoint that is off until a setting turns it on."""
-
-    status = 404
-    code = "disabled"
 
 
 class UnknownService(RadarError):
@@ -81,3 +69,34 @@ class DataUnavailable(RadarError):
 
     status = 503
     code = "data_unavailable"
+
+
+class Disabled(RadarError):
+    """An endpoint that is off until a setting gives it a token."""
+
+    status = 403
+    code = "disabled"
+
+
+class AdminDisabled(Disabled):
+    """An admin endpoint was called while RADAR_ADMIN_TOKEN is empty."""
+
+    code = "admin_disabled"
+
+
+class Unauthorized(RadarError):
+    """A protected endpoint (admin, relay batches) was called without a right bearer token."""
+
+    status = 401
+    code = "unauthorized"
+
+    def __init__(self, message: str, realm: str):
+        super().__init__(message, field="Authorization")
+        self.headers = {"WWW-Authenticate": f'Bearer realm="{realm}"'}
+
+
+class Conflict(RadarError):
+    """The request cannot be done in the thing's present state (closed already, busy being updated)."""
+
+    status = 409
+    code = "conflict"

@@ -13,7 +13,7 @@ MAX_BUCKETS = 2880
 """The most buckets one read returns (two days of minutes); larger ranges need a coarser resolution."""
 
 DEFAULT_SPAN = {"1m": 3600, "15m": 86400, "1h": 7 * 86400}
-_WINDOW = re.compile(r"^(\d{1,4})([mhd])$")
+_WINDOW = re.compile(r"([0-9]{1,4})([mhd])")
 _UNIT = {"m": 60, "h": 3600, "d": 86400}
 _EARLIEST, _LATEST = 0.0, datetime(9999, 1, 1, tzinfo=timezone.utc).timestamp()
 
@@ -45,7 +45,7 @@ def parse_resolution(raw: str | None) -> keys.Resolution:
 
 def parse_window(raw: str | None, name: str = "window", default: str = "1h") -> int:
     """Seconds in a window such as '15m', '6h' or '7d'."""
-    match = _WINDOW.match(raw or default)
+    match = _WINDOW.fullmatch(raw or default)
     if not match or int(match.group(1)) == 0:
         raise ValidationError(f"'{name}' must look like 15m, 6h or 7d — got '{raw}'", field=name)
     return int(match.group(1)) * _UNIT[match.group(2)]

@@ -1,16 +1,15 @@
 """POST /api/v1/reports/batch: many reports in one request from a trusted relay, each with its client."""
 from __future__ import annotations
 
-import hmac
 import re
 import socket
 
 from flask import Blueprint, jsonify, request
 
-from . import geo
+from . import bearer, geo
 from .api import enqueue_drain
 from .app import radar
-from .exceptions import Disabled, MalformedBody, RadarError, Unauthorized, UnsupportedMediaType, ValidationError
+from .exceptions import Disabled, MalformedBody, RadarError, UnsupportedMediaType, ValidationError
 from .intake import Relayed, parse_report, submit_many
 
 bp = Blueprint("relay", __name__, url_prefix="/api/v1")
@@ -19,15 +18,6 @@ MAX_REPORTS = 1000
 MAX_BYTES = 512 * 1024
 MAX_USER_AGENT = 512
 _REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
-
-
-def _authorize(known: tuple) -> None:
-    if not known:
-        raise Disabled("the batch endpoint is off — set RADAR_RELAY_KEYS to give relays a key")
-    scheme, _, key = request.headers.get("Authorization", "").partition(" ")
-    # Every key is compared, in constant time, so the answer's timing tells nothing about them.
-    if scheme.lower() != "bearer" or not any([hmac.compare_digest(key.encode(), k.encode()) for k in known]):
-        raise Unauthorized("send a relay key as 'Authorization: Bearer <key>'", field="Authorization")
 
 
 def _client(item: dict) -> str:
@@ -88,7 +78,8 @@ def _reports() -> list:
 @bp.post("/reports/batch")
 def post_batch():
     r = radar()
-    _authorize(r.settings.RADAR_RELAY_KEYS)
+    bearer.require(r.settings.RADAR_RELAY_KEYS, "relay", "one of RADAR_RELAY_KEYS",
+                   Disabled("the batch endpoint is off — set RADAR_RELAY_KEYS to give relays a key"))
     now = r.clock()
     batch = []
     for n, item in enumerate(_reports()):

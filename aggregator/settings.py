@@ -60,13 +60,6 @@ def _urls(raw: str) -> tuple:
     return urls
 
 
-def _secrets(raw: str) -> tuple:
-    values = tuple(v.strip() for v in raw.split(",") if v.strip())
-    if any(len(v) < 16 for v in values):
-        raise ValueError("each key must be at least 16 characters (e.g. `openssl rand -hex 24`)")
-    return values
-
-
 def _text(raw: str) -> str:
     return raw.strip()
 
@@ -87,6 +80,24 @@ def _log_format(raw: str) -> str:
     if value not in ("json", "text"):
         raise ValueError("must be json or text")
     return value
+
+
+MIN_TOKEN_LENGTH = 16
+"""Characters an admin token needs at least: a short one can be guessed."""
+
+
+def _token(raw: str) -> str:
+    token = raw.strip()
+    if token and len(token) < MIN_TOKEN_LENGTH:
+        raise ValueError(f"must be at least {MIN_TOKEN_LENGTH} characters (or empty to turn admin off)")
+    return token
+
+
+def _tokens(raw: str) -> tuple:
+    values = tuple(v.strip() for v in raw.split(",") if v.strip())
+    if any(len(v) < MIN_TOKEN_LENGTH for v in values):
+        raise ValueError(f"each key must be at least {MIN_TOKEN_LENGTH} characters (e.g. `openssl rand -hex 24`)")
+    return values
 
 
 @dataclass(frozen=True)
@@ -120,7 +131,7 @@ SETTINGS: tuple[Setting, ...] = (
             "request header holding the client's ISO country from a CDN (e.g. CF-IPCountry); empty: not used"),
     Setting("TRUSTED_PROXIES", "", _networks,
             "comma-separated addresses/networks whose X-Forwarded-For is believed"),
-    Setting("RADAR_RELAY_KEYS", "", _secrets,
+    Setting("RADAR_RELAY_KEYS", "", _tokens,
             "comma-separated keys (16+ characters) that trusted relays send to POST /api/v1/reports/batch; empty: off"),
     Setting("RADAR_DRAIN_BATCH", "1000", _positive_int, "reports a drain job reads and applies in one transaction"),
     Setting("RADAR_DRAIN_INTERVAL", "5", _positive_int,
@@ -148,6 +159,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("PROMETHEUS_MULTIPROC_DIR", "", _text,
             "directory where the web workers keep their metrics for /metrics, emptied when `web` starts; "
             "empty: a new temporary directory each start"),
+    Setting("RADAR_ADMIN_TOKEN", "", _token,
+            "bearer token for the admin endpoints (notes, closing incidents, catalog reload), at least 16 characters; "
+            "empty: admin is off"),
 )
 
 
@@ -182,6 +196,7 @@ class Settings:
     RADAR_REPORT_RATE_LIMIT: str
     RADAR_LOG_FORMAT: str
     PROMETHEUS_MULTIPROC_DIR: str
+    RADAR_ADMIN_TOKEN: str
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

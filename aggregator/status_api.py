@@ -16,7 +16,8 @@ bp = Blueprint("status_api", __name__, url_prefix="/api/v1")
 
 STATES = ("open", "resolved", "degraded", "outage")
 DEFAULT_LIMIT, MAX_LIMIT = 100, 1000
-_COUNTRY = re.compile(r"^[A-Za-z]{2}$")
+_COUNTRY = re.compile(r"[A-Za-z]{2}")
+_LIMIT = re.compile(r"[0-9]{1,4}")
 
 
 @bp.get("/status")
@@ -35,7 +36,8 @@ def service_status(slug: str):
 def _limit(raw: str | None) -> int:
     if raw is None or raw == "":
         return DEFAULT_LIMIT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_LIMIT:
+    # Not str.isdigit: it takes digits such as '²' that int() refuses.
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
         raise ValidationError(f"'limit' must be a whole number from 1 to {MAX_LIMIT} — got '{raw}'", field="limit")
     return int(raw)
 
@@ -45,7 +47,7 @@ def _country(raw: str | None) -> str | None:
         return None
     if raw.lower() == "none":
         return "none"
-    if not _COUNTRY.match(raw):
+    if not _COUNTRY.fullmatch(raw):
         raise ValidationError(f"'country' must be a two-letter ISO code or 'none' — got '{raw}'", field="country")
     return raw.upper()
 

@@ -89,7 +89,7 @@ def _incident_row(incident: dict, now: float) -> dict:
             "label": STATE_LABELS[incident["worst_state"]], "opened_at": incident["opened_at"],
             "resolved_at": incident["resolved_at"], "duration_seconds": int(ended - _ts(incident["opened_at"])),
             "peak": incident["peak"], "surfaces_at_peak": incident["surfaces_at_peak"],
-            "symptoms_at_peak": incident["symptoms_at_peak"]}
+            "symptoms_at_peak": incident["symptoms_at_peak"], "notes": incident.get("notes", [])}
 
 
 def _regions(countries_counts: dict[str, int], status: dict) -> dict:

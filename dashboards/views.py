@@ -13,6 +13,7 @@ from flask import Blueprint, Response, jsonify, render_template, request, send_f
 from aggregator.app import radar
 from aggregator.errors import RETRY_AFTER_SECONDS, error_response
 from aggregator.exceptions import DataUnavailable, UnknownService, ValidationError
+from aggregator.security import content_security_policy
 from aggregator.ranges import iso, parse_instant
 from workers import incidents, keys
 from workers.buckets import Bucket
@@ -142,6 +143,13 @@ def plotly_js(version: str):
     if version != plotly.__version__:
         return error_response(404, "not_found", "no such page or endpoint")
     return send_file(PLOTLY_JS, mimetype="text/javascript", max_age=365 * 86400)
+
+
+@bp.after_request
+def _allow_plotly_styles(response: Response) -> Response:
+    """Plotly adds its own style elements and sets style attributes, which the site-wide policy forbids."""
+    response.headers.setdefault("Content-Security-Policy", content_security_policy(inline_styles=True))
+    return response
 
 
 @bp.errorhandler(redis.RedisError)

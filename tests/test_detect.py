@@ -64,6 +64,12 @@ def test_the_dispersion_is_learned_from_how_much_counts_stray():
     assert jumpy.dispersion > 0.1
 
 
+def test_weeks_of_nothing_but_zeros_learn_the_floor_without_failing():
+    # A country whose first reports ever come in an outage: its history is there, and all zeros.
+    profile = learn_profile(_hours(MONDAY, MONDAY + 3 * WEEK, lambda h: 0), MONDAY + 3 * WEEK)
+    assert set(profile.rates) == {FLOOR_PER_HOUR}
+
+
 def test_the_tail_score_is_how_many_tens_of_improbability():
     assert poisson_tail_log10(1, 1) < 1
     assert 8 < poisson_tail_log10(6, 0.1) < 10

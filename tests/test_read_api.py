@@ -197,6 +197,13 @@ def test_a_from_after_to_is_a_400_naming_from(client):
     assert "before 'to'" in error["message"]
 
 
+def test_empty_parameters_are_the_defaults_and_the_answer_names_them(client):
+    summary = client.get("/api/v1/services/claude/summary?window=").get_json()
+    assert summary["window"] == "1h" and summary["resolution"] == "1m"
+    series = client.get("/api/v1/services/claude/series?format=&resolution=")
+    assert series.mimetype == "application/json" and series.get_json()["resolution"] == "1m"
+
+
 def test_a_bad_format_is_a_400_naming_the_field(client):
     error = _error(client.get("/api/v1/services/claude/series?format=xml"), 400)
     assert error["field"] == "format"
@@ -263,7 +270,7 @@ def test_a_window_of_two_days_is_answered_at_a_coarser_resolution(client, window
     assert response.get_json()["resolution"] == "15m"
 
 
-@pytest.mark.parametrize("window", ["1w", "0h", "h", "soon", "9999d"])
+@pytest.mark.parametrize("window", ["1w", "0h", "h", "soon", "9999d", "١h"])
 def test_a_bad_window_is_a_400_naming_the_field(client, window):
     error = _error(client.get(f"/api/v1/services/claude/summary?window={window}"), 400)
     assert error["field"] == "window"

@@ -80,11 +80,12 @@ def test_a_wrong_or_missing_key_is_unauthorized(relay):
     assert _send(relay, [_report(0)], key="wrong-key-0123456789").status_code == 401
     response = relay.post("/api/v1/reports/batch", json={"reports": [_report(0)]})
     assert response.status_code == 401 and response.get_json()["error"]["code"] == "unauthorized"
+    assert response.headers["WWW-Authenticate"] == 'Bearer realm="relay"'
 
 
 def test_the_endpoint_is_off_without_relay_keys(client):
     response = _send(client, [_report(0)])
-    assert response.status_code == 404 and "RADAR_RELAY_KEYS" in response.get_json()["error"]["message"]
+    assert response.status_code == 403 and "RADAR_RELAY_KEYS" in response.get_json()["error"]["message"]
 
 
 def test_short_relay_keys_are_refused_at_start():

@@ -104,6 +104,10 @@ def test_get_on_the_reports_endpoint_is_a_405_in_the_json_shape(client):
     assert error["code"] == "method_not_allowed"
 
 
+def test_a_405_names_the_methods_that_are_allowed(client):
+    assert set(client.delete("/api/v1/services").headers["Allow"].split(", ")) == {"GET", "HEAD", "OPTIONS"}
+
+
 def test_an_unknown_url_under_the_api_is_a_404_in_the_json_shape(client):
     error = _error(client.get("/api/v1/no-such-endpoint"), 404)
     assert error["code"] == "not_found"

@@ -150,6 +150,8 @@ def test_an_unknown_incident_is_a_404_in_the_error_shape(client, incident_id):
     ({"limit": "0"}, "limit"),
     ({"limit": "1001"}, "limit"),
     ({"limit": "ten"}, "limit"),
+    ({"limit": "²"}, "limit"),
+    ({"country": "DE\n"}, "country"),
 ])
 def test_a_bad_query_parameter_is_a_400_naming_it(client, params, field):
     error = _error(client.get("/api/v1/incidents", query_string=params), 400)

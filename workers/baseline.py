@@ -105,6 +105,8 @@ def _dispersion(pairs: list[tuple[float, float]]) -> float:
     if len(pairs) < 24:
         return COLD_DISPERSION
     squares = [((count - mean) ** 2, mean) for count, mean in pairs if mean > 0]
+    if not squares:  # nothing but zeros learned (a country's first reports ever): no noise to measure
+        return COLD_DISPERSION
 
     def median_z2(phi: float) -> float:
         return statistics.median([sq / (m + phi * m * m) for sq, m in squares])

@@ -39,7 +39,7 @@ PROFILE_REBUILDS = 40
 
 _COUNTRY = re.compile(r"^[A-Z]{2}$")
 # Deletes the lock only if this run still holds it: after LOCK_SECONDS another run may have taken it.
-_RELEASE = """
+RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
@@ -331,7 +331,7 @@ def _write(redis, outcomes: list[_Outcome], now: float) -> None:
 
 
 def _release(redis, slugs: list[str], token: str) -> None:
-    release = redis.register_script(_RELEASE)
+    release = redis.register_script(RELEASE_LOCK)
     with redis.pipeline(transaction=False) as pipe:
         for slug in slugs:
             release(keys=[keys.evaluating(slug)], args=[token], client=pipe)

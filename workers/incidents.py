@@ -68,7 +68,7 @@ def open_incident(slug: str, country: str | None, state: State, onset: float, no
             "status": Status.OPEN.value, "state": state.value, "worst_state": state.value,
             "opened_at": iso(onset), "noticed_at": iso(noticed), "resolved_at": None,
             "peak": None, "surfaces_at_peak": {}, "symptoms_at_peak": None if country else {}, "top_regions": [],
-            "changes": [{"at": iso(onset), "state": state.value}]}
+            "changes": [{"at": iso(onset), "state": state.value}], "notes": []}
 
 
 def observe(incident: dict, bucket: Bucket, count: float, expected: float) -> bool:
@@ -119,7 +119,11 @@ def load_many(redis, ids: list[str]) -> list[dict | None]:
         for incident in ids:
             pipe.get(keys.incident(service_of(incident) or "-", incident))
         raws = pipe.execute()
-    return [json.loads(raw) if raw else None for raw in raws]
+    found = [json.loads(raw) if raw else None for raw in raws]
+    for incident in found:
+        if incident is not None:
+            incident.setdefault("notes", [])  # records written before incidents could carry notes
+    return found
 
 
 def get(redis, incident: str) -> dict | None:

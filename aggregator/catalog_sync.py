@@ -1,0 +1,64 @@
+"""One catalog for every web process: a reload bumps a generation in Redis, which each process follows."""
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass
+
+import redis
+from flask import Flask, current_app, request
+
+from .app import radar
+from .catalog import Catalog, load_catalog
+from .exceptions import CatalogError
+
+log = logging.getLogger(__name__)
+
+GENERATION_KEY = "radar:catalog:generation"
+CHECK_SECONDS = 2.0
+"""How often a process looks whether another one has reloaded the catalog; the most a reload takes to spread."""
+
+
+@dataclass
+class _Followed:
+    """The generation this process has loaded, and when it last looked."""
+
+    generation: int | None = None
+    checked: float = float("-inf")
+
+
+def reload() -> Catalog:
+    """Read the catalog file again and tell every process; CatalogError (the old catalog kept) when it is wrong."""
+    r = radar()
+    catalog = load_catalog(r.settings.RADAR_SERVICES_FILE)
+    generation = r.data.incr(GENERATION_KEY)
+    r.catalog = catalog
+    current_app.extensions["catalog_sync"].generation = generation
+    return catalog
+
+
+def _follow() -> None:
+    if request.blueprint == "health":
+        return  # probes must answer without Redis, and quickly
+    followed: _Followed = current_app.extensions["catalog_sync"]
+    now = time.monotonic()
+    if now - followed.checked < CHECK_SECONDS:
+        return
+    followed.checked = now
+    r = radar()
+    try:
+        generation = int(r.data.get(GENERATION_KEY) or 0)
+    except redis.RedisError:
+        return  # the request itself will say the store is down, if it needs the store
+    # The first look only notes the generation: the catalog loaded at start-up is already the newest file.
+    if followed.generation is not None and generation != followed.generation:
+        try:
+            r.catalog = load_catalog(r.settings.RADAR_SERVICES_FILE)
+        except CatalogError as exc:
+            log.error("catalog not reloaded, the old one is kept: %s", exc.message)
+    followed.generation = generation
+
+
+def init_app(app: Flask) -> None:
+    app.extensions["catalog_sync"] = _Followed()
+    app.before_request(_follow)

@@ -1,0 +1,358 @@
+"""The OpenAPI 3.1 document of the public HTTP API: the one description the JSON and the docs page are made from."""
+from __future__ import annotations
+
+from workers.detect import State
+from workers.manual import MAX_NOTE, MAX_NOTES
+
+from .app import MAX_BODY_BYTES
+from .errors import RETRY_AFTER_SECONDS
+from .intake import MAX_COMMENT, SURFACES, SYMPTOMS
+from .ranges import MAX_BUCKETS
+from .relay import MAX_BYTES as MAX_BATCH_BYTES
+from .relay import MAX_REPORTS, MAX_USER_AGENT
+from .status_api import MAX_LIMIT, STATES
+
+VERSION = "1.0.0"
+
+
+def ref(name: str) -> dict:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def nullable(schema: dict) -> dict:
+    return {"anyOf": [schema, {"type": "null"}]}
+
+
+def obj(properties: dict, required: list[str] | None = None, **extra) -> dict:
+    """A closed object whose listed properties are all required unless `required` says otherwise."""
+    return {"type": "object", "properties": properties,
+            "required": list(properties) if required is None else required, **extra}
+
+
+def counts(of: str) -> dict:
+    return {"type": "object", "additionalProperties": {"type": "integer", "minimum": 0}, "description": of}
+
+
+def shares(of: str) -> dict:
+    return {"type": "object", "additionalProperties": {"type": "number", "minimum": 0, "maximum": 100},
+            "description": of}
+
+
+TIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 (`2026-11-25T12:03:00Z`)"}
+STATE = {"type": "string", "enum": [s.value for s in State]}
+
+SCHEMAS = {
+    "Error": obj({"error": obj({
+        "code": {"type": "string", "description": "stable machine-readable code, e.g. `invalid`"},
+        "message": {"type": "string", "description": "what is wrong, in words a person can act on"},
+        "field": nullable({"type": "string", "description": "the offending field or query parameter"}),
+    })}),
+    "Service": obj({
+        "slug": {"type": "string", "pattern": "^[a-z0-9][a-z0-9-]{0,39}$"},
+        "name": {"type": "string"},
+        "aliases": {"type": "array", "items": {"type": "string"}},
+        "status_page": nullable({"type": "string", "format": "uri"}),
+        "reports_last_hour": {"type": "integer", "minimum": 0},
+    }),
+    "ReportIn": obj({
+        "service": {"type": "string", "minLength": 1, "description": "slug or alias from the catalog",
+                    "example": "claude"},
+        "surface": {"type": "string", "enum": list(SURFACES)},
+        "symptom": nullable({"type": "string", "enum": [*SYMPTOMS, ""], "description": "empty or null: none"}),
+        "comment": nullable({"type": "string", "maxLength": MAX_COMMENT,
+                             "description": "free text, kept apart from the counts; empty or null: none"}),
+    }, required=["service", "surface"]),
+    "RelayedReport": {"allOf": [ref("ReportIn"), obj({
+        "client": {"type": "string", "description": "the reporter's IP address: region and dedupe; never stored",
+                   "example": "81.2.69.142"},
+        "user_agent": {"type": "string", "maxLength": MAX_USER_AGENT, "description": "part of the reporter's identity"},
+        "region": {"type": "string", "pattern": "^([A-Z]{2}(-[A-Z0-9]{1,3})?|unknown)$",
+                   "description": "a country or subdivision the relay knows; wins over the address"},
+    }, required=["client"])]},
+    "Batch": obj({"reports": {"type": "array", "items": ref("RelayedReport"), "minItems": 1,
+                              "maxItems": MAX_REPORTS}}),
+    "BatchAccepted": obj({
+        "accepted": {"type": "integer", "minimum": 1}, "counted": {"type": "integer", "minimum": 0},
+        "deduped": {"type": "integer", "minimum": 0},
+        "ids": {"type": "array", "items": {"type": "string"}, "description": "entry ids, in the batch's order"},
+    }),
+    "ReportAccepted": obj({
+        "id": {"type": "string", "description": "the report's entry id in the service's intake stream"},
+        "service": {"type": "string"},
+        "surface": {"type": "string", "enum": list(SURFACES)},
+        "region": {"type": "string", "description": "ISO country code, then its subdivision if known, or `unknown`"},
+        "counted": {"type": "boolean", "description": "false when the reporter already reported the service lately"},
+        "reports_last_hour": {"type": "integer", "minimum": 0},
+    }),
+    "Bucket": obj({
+        "time": TIME, "total": {"type": "integer", "minimum": 0}, "surfaces": counts("reports per surface"),
+        "symptoms": counts("reports per symptom"), "countries": counts("reports per country code or `unknown`"),
+    }),
+    "Series": obj({
+        "service": {"type": "string"}, "resolution": {"type": "string", "enum": ["1m", "15m", "1h"]},
+        "from": TIME, "to": TIME, "buckets": {"type": "array", "items": ref("Bucket")},
+    }),
+    "Shares": obj({"counts": counts("reports"), "percent": shares("shares adding up to 100")}),
+    "RegionCount": obj({
+        "country": {"type": "string"}, "region": {"type": "string", "description": "a subdivision, `DE-BE`"},
+        "count": {"type": "number", "minimum": 0}, "percent": {"type": "number", "minimum": 0, "maximum": 100},
+    }, required=["count", "percent"]),
+    "Summary": obj({
+        "service": {"type": "string"}, "window": {"type": "string"},
+        "resolution": {"type": "string", "enum": ["1m", "15m", "1h"]}, "from": TIME, "to": TIME,
+        "total": {"type": "integer", "minimum": 0}, "deduped": {"type": "integer", "minimum": 0},
+        "surfaces": ref("Shares"), "symptoms": ref("Shares"),
+        "top_regions": {"type": "array", "items": ref("RegionCount"), "maxItems": 10},
+    }),
+    "TrackStatus": obj({
+        "state": STATE,
+        "score": nullable({"type": "number", "description": "-log10 of how probable the recent counts are"}),
+        "current": nullable({"type": "number"}), "baseline": nullable({"type": "number"}),
+        "since": nullable(TIME), "incident_id": nullable({"type": "string"}),
+        "baseline_quality": nullable({"type": "string", "enum": ["weekly", "daily", "floor"]}),
+    }),
+    "CountryStatus": {"allOf": [ref("TrackStatus"), obj({"country": {"type": "string"}})]},
+    "Status": {"allOf": [ref("TrackStatus"), obj({
+        "service": {"type": "string"}, "evaluated_at": nullable(TIME),
+        "countries": {"type": "array", "items": ref("CountryStatus")},
+    })]},
+    "Note": obj({"at": TIME, "text": {"type": "string"}}),
+    "Incident": obj({
+        "id": {"type": "string", "example": "claude.DE.20261125T2303Z"},
+        "service": {"type": "string"}, "country": nullable({"type": "string"}),
+        "status": {"type": "string", "enum": ["open", "resolved"]},
+        "state": STATE, "worst_state": STATE,
+        "opened_at": TIME, "noticed_at": TIME, "resolved_at": nullable(TIME),
+        "peak": nullable(obj({"count": {"type": "number"}, "expected": {"type": "number"}, "at": TIME})),
+        "surfaces_at_peak": shares("surface shares of the peak minute"),
+        "symptoms_at_peak": nullable(shares("symptom shares of the peak minute; null for a country's incident")),
+        "top_regions": {"type": "array", "items": ref("RegionCount")},
+        "changes": {"type": "array", "items": obj({"at": TIME, "state": STATE})},
+        "notes": {"type": "array", "items": ref("Note"), "description": "notes added by an administrator"},
+    }),
+    "NoteIn": obj({"text": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE}}),
+    "ResolveIn": obj({"note": {"type": "string", "maxLength": MAX_NOTE,
+                               "description": "why it was closed; added to the incident's notes"}}, required=[]),
+    "CatalogReloaded": obj({
+        "services": {"type": "array", "items": {"type": "string"}, "description": "the slugs now in the catalog"},
+    }),
+    "Health": obj({"status": {"type": "string", "enum": ["ok"]}}),
+    "Ready": obj({
+        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "problems": {"type": "array", "items": {"type": "string"}},
+        "intake_lag_seconds": {"type": "number", "minimum": 0},
+    }),
+}
+
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before trying again",
+                               "schema": {"type": "string", "example": str(RETRY_AFTER_SECONDS)}}}
+
+
+def error(description: str, **extra) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": ref("Error")}}, **extra}
+
+
+RESPONSES = {
+    "Invalid": error("a parameter or field is missing or wrong; `field` names it"),
+    "UnknownService": error("no service has this slug or alias (`unknown_service`)"),
+    "Unavailable": error("the data store cannot be reached (`data_unavailable`)", headers=RETRY_AFTER),
+    "Unauthorized": error("no `Authorization: Bearer` token, or the wrong one (`unauthorized`)"),
+    "AdminDisabled": error("administration is off: `RADAR_ADMIN_TOKEN` is empty (`admin_disabled`)"),
+    "RelayDisabled": error("batches are off: `RADAR_RELAY_KEYS` is empty (`disabled`)"),
+    "Busy503": error("the data store cannot be reached (`data_unavailable`), or the server is taking more "
+                     "reports than it can answer in time (`overloaded`); nothing was stored", headers=RETRY_AFTER),
+    "RateLimited": error("too many reports from this client address (`rate_limited`)", headers=RETRY_AFTER),
+    "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
+    "Busy": error(f"the incident is resolved already, has {MAX_NOTES} notes, or detection is updating it right "
+                  "now (`conflict`)"),
+    "TooLarge": error(f"the body is larger than {MAX_BODY_BYTES} bytes ({MAX_BATCH_BYTES // 1024} KiB for a batch; "
+                      "`request_entity_too_large`)"),
+    "BadCatalog": error("the catalog file has a mistake; the message names it (`bad_catalog`)"),
+}
+
+
+def json_body(schema: dict, description: str) -> dict:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def responses(ok: dict, *errors: tuple[str, str], status: str = "200") -> dict:
+    """The answer on success and the named error answers, in order of status."""
+    return dict(sorted({status: ok, **{code: {"$ref": f"#/components/responses/{name}"} for code, name in errors}}
+                       .items()))
+
+
+SLUG = {"name": "slug", "in": "path", "required": True, "description": "service slug or alias, any case",
+        "schema": {"type": "string", "example": "claude"}}
+INCIDENT = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"},
+            "description": "the incident's id: its service, country if any, and onset",
+            "example": "claude.20261125T2303Z"}
+
+
+def query(name: str, description: str, schema: dict | None = None) -> dict:
+    """An optional query parameter; like a blank HTML form field, an empty value is the same as none."""
+    return {"name": name, "in": "query", "required": False, "allowEmptyValue": True, "description": description,
+            "schema": schema or {"type": "string"}}
+
+
+INSTANT = "unix seconds or ISO 8601 (UTC unless it says otherwise)"
+READ_ERRORS = (("400", "Invalid"), ("404", "UnknownService"), ("503", "Unavailable"))
+ADMIN_ERRORS = (("401", "Unauthorized"), ("403", "AdminDisabled"), ("503", "Unavailable"))
+ADMIN = {"tags": ["admin"], "security": [{"adminToken": []}]}
+
+PATHS = {
+    "/healthz": {"get": {
+        "tags": ["health"], "summary": "The process is up",
+        "responses": responses(json_body(ref("Health"), "always, while the process answers")),
+    }},
+    "/readyz": {"get": {
+        "tags": ["health"], "summary": "Both Redis connections answer and reports are counted without a backlog",
+        "responses": {"200": json_body(ref("Ready"), "ready"),
+                      "503": json_body(ref("Ready"), "not ready; `problems` says why")},
+    }},
+    "/api/v1/reports": {"post": {
+        "tags": ["reports"], "summary": "Report a problem with a service",
+        "description": f"A JSON object or form fields, at most {MAX_BODY_BYTES} bytes. A plain HTML form "
+                       "(form fields, preferring text/html) is answered with 303 See Other back to the "
+                       "service's page instead of JSON.",
+        "requestBody": {"required": True, "content": {
+            "application/json": {"schema": ref("ReportIn")},
+            "application/x-www-form-urlencoded": {"schema": ref("ReportIn")},
+        }},
+        "responses": {
+            "202": json_body(ref("ReportAccepted"), "accepted; `counted` says whether it was counted"),
+            "303": {"description": "an HTML form's report, accepted: back to the service's page"},
+            "400": {"$ref": "#/components/responses/Invalid"},
+            "413": {"$ref": "#/components/responses/TooLarge"},
+            "415": error("the body is neither JSON nor a form"),
+            "429": {"$ref": "#/components/responses/RateLimited"},
+            "503": {"$ref": "#/components/responses/Busy503"},
+        },
+    }},
+    "/api/v1/reports/batch": {"post": {
+        "tags": ["reports"], "security": [{"relayKey": []}],
+        "summary": f"Up to {MAX_REPORTS} reports from a trusted relay, each with its reporter's address",
+        "description": f"Taken whole or not at all: one wrong report refuses the batch, and `field` names it "
+                       f"(`reports[3].surface`). At most {MAX_BATCH_BYTES // 1024} KiB.",
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Batch")}}},
+        "responses": responses(json_body(ref("BatchAccepted"), "every report stored"),
+                               ("400", "Invalid"), ("401", "Unauthorized"), ("403", "RelayDisabled"),
+                               ("413", "TooLarge"), ("415", "Invalid"), ("503", "Busy503"), status="202"),
+    }},
+    "/api/v1/services": {"get": {
+        "tags": ["read"], "summary": "The catalog, with each service's reports in the last hour",
+        "responses": responses(json_body(obj({"services": {"type": "array", "items": ref("Service")}}),
+                                         "every service, in catalog order"), ("503", "Unavailable")),
+    }},
+    "/api/v1/services/{slug}/series": {"get": {
+        "tags": ["read"], "summary": "Report counts per time bucket",
+        "parameters": [
+            SLUG,
+            query("resolution", "bucket width", {"type": "string", "enum": ["1m", "15m", "1h"], "default": "1m"}),
+            query("from", f"start, {INSTANT}; default: an hour, a day or a week before `to`"),
+            query("to", f"end, {INSTANT}; default: now"),
+            query("format", "json or an attached CSV", {"type": "string", "enum": ["json", "csv"], "default": "json"}),
+        ],
+        "description": f"The range is widened to whole buckets and may hold at most {MAX_BUCKETS} of them.",
+        "responses": responses({"description": "the buckets of the range, oldest first", "content": {
+            "application/json": {"schema": ref("Series")},
+            "text/csv": {"schema": {"type": "string"}},
+        }}, *READ_ERRORS),
+    }},
+    "/api/v1/services/{slug}/summary": {"get": {
+        "tags": ["read"], "summary": "Totals, surface and symptom shares and top countries over a window",
+        "parameters": [SLUG, query("window", "a number and a unit: 15m, 6h, 7d",
+                                   {"type": "string", "pattern": "^[0-9]{1,4}[mhd]$", "default": "1h"})],
+        "responses": responses(json_body(ref("Summary"), "the summary"), *READ_ERRORS),
+    }},
+    "/api/v1/services/{slug}/status": {"get": {
+        "tags": ["detection"], "summary": "What detection thinks of the service right now",
+        "parameters": [SLUG],
+        "responses": responses(json_body(ref("Status"), "the service's status"), *READ_ERRORS[1:]),
+    }},
+    "/api/v1/status": {"get": {
+        "tags": ["detection"], "summary": "Every service's status, in catalog order",
+        "responses": responses(json_body(obj({"services": {"type": "array", "items": ref("Status")}}),
+                                         "every status"), ("503", "Unavailable")),
+    }},
+    "/api/v1/incidents": {"get": {
+        "tags": ["detection"], "summary": "Incidents, newest onset first",
+        "parameters": [
+            query("service", "slug or alias"),
+            query("state", "the status, or the worst state reached", {"type": "string", "enum": list(STATES)}),
+            query("from", f"onset at or after, {INSTANT}"),
+            query("to", f"onset before, {INSTANT}"),
+            query("country", "a two-letter code for that country's incidents, `none` for service-wide ones",
+                  {"type": "string", "pattern": "^([A-Za-z]{2}|[Nn][Oo][Nn][Ee])$"}),
+            query("limit", "how many at most", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
+                                                "default": 100}),
+        ],
+        "responses": responses(json_body(obj({"incidents": {"type": "array", "items": ref("Incident")}}),
+                                         "the incidents that match"), ("400", "Invalid"), ("503", "Unavailable")),
+    }},
+    "/api/v1/incidents/{incident_id}": {"get": {
+        "tags": ["detection"], "summary": "One incident", "parameters": [INCIDENT],
+        "responses": responses(json_body(ref("Incident"), "the incident"),
+                               ("404", "UnknownIncident"), ("503", "Unavailable")),
+    }},
+    "/api/v1/openapi.json": {"get": {
+        "tags": ["docs"], "summary": "This document",
+        "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1")},
+    }},
+    "/api/v1/docs": {"get": {
+        "tags": ["docs"], "summary": "This document as a readable page",
+        "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
+    }},
+    "/api/v1/admin/incidents/{incident_id}/notes": {"post": {
+        **ADMIN, "summary": "Add a note to an incident; it is shown with the incident in the API and dashboard",
+        "parameters": [INCIDENT],
+        "requestBody": {"required": True, "content": {"application/json": {"schema": ref("NoteIn")}}},
+        "responses": responses(json_body(ref("Incident"), "the incident with its new note"),
+                               ("400", "Invalid"), *ADMIN_ERRORS, ("404", "UnknownIncident"),
+                               ("409", "Busy"), ("413", "TooLarge"), status="201"),
+    }},
+    "/api/v1/admin/incidents/{incident_id}/resolve": {"post": {
+        **ADMIN, "summary": "Close an open incident by hand",
+        "description": "Detection opens no new incident for that service (or country) until its state has "
+                       "returned to ok.",
+        "parameters": [INCIDENT],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": ref("ResolveIn")}}},
+        "responses": responses(json_body(ref("Incident"), "the resolved incident"),
+                               ("400", "Invalid"), *ADMIN_ERRORS, ("404", "UnknownIncident"), ("409", "Busy"),
+                               ("413", "TooLarge")),
+    }},
+    "/api/v1/admin/catalog/reload": {"post": {
+        **ADMIN, "summary": "Read the services catalog file again",
+        "description": "Every web process takes the new catalog within a few seconds; a file with a mistake is "
+                       "refused and the old catalog kept.",
+        "responses": responses(json_body(ref("CatalogReloaded"), "the catalog now in use"),
+                               *ADMIN_ERRORS, ("422", "BadCatalog")),
+    }},
+}
+
+
+DOCUMENT = {
+    "openapi": "3.1.0",
+    "info": {
+        "title": "Outage Radar API", "version": VERSION,
+        "description": "Crowd-sourced outage reports: send one, read the counts back, see what detection found. "
+                       "Every error is `{\"error\": {\"code\", \"message\", \"field\"}}`. All times are UTC.",
+    },
+    "tags": [
+        {"name": "reports", "description": "sending a report"},
+        {"name": "read", "description": "counts and shares"},
+        {"name": "detection", "description": "status and incidents"},
+        {"name": "admin", "description": "actions behind `RADAR_ADMIN_TOKEN`"},
+        {"name": "health", "description": "probes for load balancers"},
+        {"name": "docs", "description": "this description"},
+    ],
+    "paths": PATHS,
+    "components": {
+        "schemas": SCHEMAS,
+        "responses": RESPONSES,
+        "securitySchemes": {"adminToken": {"type": "http", "scheme": "bearer",
+                                           "description": "the value of `RADAR_ADMIN_TOKEN`"},
+                            "relayKey": {"type": "http", "scheme": "bearer",
+                                         "description": "one of the keys in `RADAR_RELAY_KEYS`"}},
+    },
+}
+"""The document served at /api/v1/openapi.json."""
