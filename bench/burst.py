@@ -50,7 +50,7 @@ def main() -> None:
                    "TRUSTED_PROXIES": "127.0.0.1", "RADAR_VAR_DIR": directory}
             with stack.process([sys.executable, "-m", "aggregator", "run", "--port", str(port)], env, port,
                                "/healthz"):
-                sustainable = ingest.wrk(port, 10, connections=stack.WEB_WORKERS * stack.THREADS)["rate"]
+                sustainable = ingest.wrk(port, 10)["rate"]
                 settle(data, "claude")
                 before = counted_total(data, "claude")
                 rate = sustainable * FACTOR

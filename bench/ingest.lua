@@ -31,9 +31,26 @@ end
 
 request = batch > 0 and many or single
 
+accepted = 0
+local threads = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+response = function(status, headers, body)
+  if status == 202 then
+    accepted = accepted + 1
+  end
+end
+
 done = function(summary, latency, requests)
-  io.write(string.format('{"requests": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "errors": %d}\n',
-    summary.requests, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
+  local total = 0
+  for _, thread in ipairs(threads) do
+    total = total + thread:get("accepted")
+  end
+  io.write(string.format('{"requests": %d, "accepted": %d, "seconds": %f, "p50_us": %d, "p99_us": %d, "errors": %d}\n',
+    summary.requests, total, summary.duration / 1e6, latency:percentile(50), latency:percentile(99),
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout
     + summary.errors.status))
 end

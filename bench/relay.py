@@ -25,7 +25,7 @@ def main() -> None:
                    "RADAR_BENCH_BATCH": str(PER_REQUEST)}
             port = stack.free_port()
             with stack.radar_web(port, env):
-                single = ingest.wrk(port, SECONDS, connections=stack.WEB_WORKERS * stack.THREADS)
+                single = ingest.wrk(port, SECONDS)
                 batch = ingest.wrk(port, SECONDS, connections=stack.WEB_WORKERS * 2, env=env)
         finally:
             server.stop()
