@@ -56,6 +56,8 @@ def build_app(config: dict | None = None) -> Flask:
     app.register_blueprint(api.bp)
     app.register_blueprint(status_api.bp)
     app.register_blueprint(pages.bp)
+    from .embed import bp as embed
+    app.register_blueprint(embed)
     from dashboards.views import bp as dashboard
     app.register_blueprint(dashboard)
     return app
