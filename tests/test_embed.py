@@ -1,24 +1,16 @@
 """The embed surface over HTTP: widget.js, the iframe page, the badge, CORS on exactly the widget's endpoints."""
 import colorsys
-import json
 import xml.etree.ElementTree as ET
 
 import pytest
 
 from aggregator.embed import snippets
 from workers import keys
-from workers.evaluate import never_evaluated
 
-from .conftest import post
+from .conftest import post, set_state
 
 SVG = "{http://www.w3.org/2000/svg}"
 ORIGIN = "https://blog.example"
-
-
-def _set_state(data, slug, state):
-    """A status record as a detection run writes it."""
-    record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z"}
-    data.set(keys.status(slug), json.dumps(record))
 
 
 def _hue(colour: str) -> float:
@@ -148,7 +140,7 @@ def test_an_app_wide_default_header_hook_leaves_the_embed_headers_alone(app, cli
     ("ok", "ok", (90, 160)), ("degraded", "possible problems", (30, 55)), ("outage", "outage", (0, 15))],
     ids=["ok-green", "degraded-amber", "outage-red"])
 def test_the_badge_says_the_state_in_its_colour(client, data, state, message, hues):
-    _set_state(data, "claude", state)
+    set_state(data, "claude", state)
     response = client.get("/badge/claude.svg")
     assert response.status_code == 200
     assert response.mimetype == "image/svg+xml"

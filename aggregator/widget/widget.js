@@ -14,10 +14,9 @@
       lastHour: { one: "{n} report in the last hour", other: "{n} reports in the last hour" },
       spark: { one: "{n} report in the last 24 hours", other: "{n} reports in the last 24 hours" },
       report: "Report a problem",
-      question: "What isn't working?",
+      question: "Which part isn't working?",
       surfaces: { website: "Website", desktop: "Desktop app", mobile: "Mobile app", api: "API" },
-      symptom: "What goes wrong? (optional)",
-      symptoms: { "": "—", login: "Can't log in", errors: "Errors", slow: "Slow",
+      symptoms: { "": "What goes wrong? (optional)", login: "Can't log in", errors: "Errors", slow: "Slow",
                   blank_response: "Blank response", other: "Something else" },
       cancel: "Cancel",
       sending: "Sending…",
@@ -35,10 +34,9 @@
       lastHour: { one: "{n} Meldung in der letzten Stunde", other: "{n} Meldungen in der letzten Stunde" },
       spark: { one: "{n} Meldung in den letzten 24 Stunden", other: "{n} Meldungen in den letzten 24 Stunden" },
       report: "Problem melden",
-      question: "Was funktioniert nicht?",
+      question: "Was genau funktioniert nicht?",
       surfaces: { website: "Website", desktop: "Desktop-App", mobile: "Mobile App", api: "API" },
-      symptom: "Was geht schief? (optional)",
-      symptoms: { "": "—", login: "Anmeldung geht nicht", errors: "Fehler", slow: "Langsam",
+      symptoms: { "": "Was geht schief? (optional)", login: "Anmeldung geht nicht", errors: "Fehler", slow: "Langsam",
                   blank_response: "Leere Antwort", other: "Etwas anderes" },
       cancel: "Abbrechen",
       sending: "Wird gesendet…",
@@ -80,12 +78,12 @@
 .spark polyline{fill:none;stroke:var(--accent);stroke-width:1.5;stroke-linejoin:round;vector-effect:non-scaling-stroke}
 .spark polygon{fill:var(--accent);opacity:.14}
 p{margin:0}
-.count,.note,label{font-size:13px}
-.count,label{color:var(--muted)}
+.count,.note{font-size:13px}
+.count{color:var(--muted)}
 .note{margin-top:8px}
+.note:empty{display:none}
 .q{margin-top:8px;font-weight:600}
-label{display:block;margin-top:6px}
-select{display:block;width:100%;margin-top:2px;padding:4px 6px;font:inherit;color:var(--fg);background:var(--bg);
+select{display:block;width:100%;margin-top:6px;padding:4px 6px;font:inherit;color:var(--fg);background:var(--bg);
  border:1px solid var(--line);border-radius:6px}
 .grid{display:grid;grid-template-columns:1fr 1fr;gap:6px;margin-top:8px}
 button{font:inherit;font-size:13px;cursor:pointer;padding:6px 10px;border-radius:8px;border:1px solid var(--accent);
@@ -96,10 +94,10 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
 .foot{display:flex;align-items:center;justify-content:space-between;gap:8px;margin-top:10px}
 .foot a{color:var(--muted);font-size:12px}
 .compact{display:flex;flex-wrap:wrap;align-items:center;gap:8px;padding:8px 10px}
-.compact .head{flex:1 1 auto}
+.compact .head{flex:1 1 0;min-width:0;justify-content:flex-start}
 .compact .body,.compact .foot a{display:none}
 .compact .foot{margin:0}
-.compact .ask,.compact .note{flex-basis:100%;margin:0}`;
+.compact .ask,.compact .note{flex-basis:100%;margin:0;order:1}`;
 
   const script = document.currentScript;
   if (!script || !script.dataset.service) return;
@@ -141,10 +139,10 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
   const spark = svg("svg", { class: "spark", viewBox: "0 0 100 24", preserveAspectRatio: "none", role: "img" });
   spark.append(area, line);
   const count = el("p", { class: "count" }, "");
-  const symptom = el("select", { id: "symptom" }, ...SYMPTOMS.map((s) => el("option", { value: s }, t.symptoms[s])));
+  const symptom = el("select", { "aria-label": t.symptoms[""] }, ...SYMPTOMS.map((s) => el("option", { value: s }, t.symptoms[s])));
   const surfaces = SURFACES.map((s) => button(t.surfaces[s], () => send(s)));
-  const ask = el("div", { class: "ask", hidden: "" }, el("p", { class: "q" }, t.question),
-    el("label", { for: "symptom" }, t.symptom), symptom, el("div", { class: "grid" }, ...surfaces));
+  const ask = el("div", { class: "ask", hidden: "" }, symptom, el("p", { class: "q" }, t.question),
+    el("div", { class: "grid" }, ...surfaces));
   const note = el("p", { class: "note", role: "status", "aria-live": "polite" });
   const open = button(t.report, () => asking(true), "primary");
   const cancel = button(t.cancel, () => asking(false));
