@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
 HEIGHT = 20
+RADIUS = 3
 PADDING = 6
 """Space on either side of each text, in pixels."""
 LABEL_COLOUR = "#555"
@@ -48,9 +49,10 @@ def render(label: str, look: Look) -> str:
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{HEIGHT}" role="img" '
         f'aria-label={quoteattr(title)}><title>{escape(title)}</title>'
-        f'<clipPath id="r"><rect width="{width}" height="{HEIGHT}" rx="3" fill="#fff"/></clipPath>'
-        f'<g clip-path="url(#r)"><rect width="{left}" height="{HEIGHT}" fill="{LABEL_COLOUR}"/>'
-        f'<rect x="{left}" width="{right}" height="{HEIGHT}" fill="{look.fill}"/></g>'
+        # Rounded by the shapes themselves, not a clip path: an id would clash when badges are inlined together.
+        f'<rect width="{width}" height="{HEIGHT}" rx="{RADIUS}" fill="{LABEL_COLOUR}"/>'
+        f'<path d="M{left} 0h{right - RADIUS}a{RADIUS} {RADIUS} 0 0 1 {RADIUS} {RADIUS}v{HEIGHT - 2 * RADIUS}'
+        f'a{RADIUS} {RADIUS} 0 0 1 -{RADIUS} {RADIUS}h-{right - RADIUS}z" fill="{look.fill}"/>'
         f'<g text-anchor="middle" font-family="Verdana,Geneva,DejaVu Sans,sans-serif" font-size="11">'
         f'<text x="{left / 2}" y="14" fill="{LIGHT_TEXT}">{escape(label)}</text>'
         f'<text x="{left + right / 2}" y="14" fill="{look.text}">{escape(look.message)}</text></g></svg>'

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import html
 import re
-from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request, send_from_directory
 
@@ -14,7 +13,6 @@ from .app import radar
 from .exceptions import UnknownService
 
 bp = Blueprint("embed", __name__, static_folder="widget", static_url_path="/embed/static")
-WIDGET_DIR = Path(__file__).parent / "widget"
 
 WIDGET_ENDPOINTS = frozenset({"status_api.service_status", "api.series", "api.summary", "api.post_report"})
 """The API endpoints the widget calls from other sites' pages; the rest of the API stays same-origin."""
@@ -57,7 +55,7 @@ def _own_headers(response: Response, csp: str | None = None, cross_origin: bool 
 
 @bp.get("/widget.js")
 def widget_js():
-    response = send_from_directory(WIDGET_DIR, "widget.js", mimetype="text/javascript", max_age=WIDGET_MAX_AGE)
+    response = send_from_directory(bp.static_folder, "widget.js", mimetype="text/javascript", max_age=WIDGET_MAX_AGE)
     return _own_headers(response, cross_origin=True)
 
 

@@ -31,9 +31,15 @@ def test_the_boxes_are_as_wide_as_their_text():
     short, long = badge.render("ai", badge.LOOKS["ok"]), badge.render("a-much-longer-service", badge.LOOKS["ok"])
     assert int(ET.fromstring(long).get("width")) > int(ET.fromstring(short).get("width")) + 80
     root = ET.fromstring(badge.render("claude", badge.LOOKS["degraded"]))
-    left, right = (float(r.get("width")) for r in root.iter(f"{SVG}rect") if r.get("fill") != "#fff")
-    assert left == round(badge.text_width("claude") + 2 * badge.PADDING)
-    assert right == round(badge.text_width("possible problems") + 2 * badge.PADDING)
+    left = round(badge.text_width("claude") + 2 * badge.PADDING)
+    right = round(badge.text_width("possible problems") + 2 * badge.PADDING)
+    assert root.get("width") == root.find(f"{SVG}rect").get("width") == str(left + right)
+    assert root.find(f"{SVG}path").get("d").startswith(f"M{left} 0h{right - badge.RADIUS}")
+    assert [float(t.get("x")) for t in root.iter(f"{SVG}text")] == [left / 2, left + right / 2]
+
+
+def test_a_badge_has_no_ids_to_clash_with_another_on_the_same_page():
+    assert "id=" not in badge.render("claude", badge.LOOKS["ok"])
 
 
 def test_wide_letters_are_estimated_wider_than_narrow_ones():

@@ -38,7 +38,8 @@ iframe.radar { border: 0 !important; width: 360px; height: 250px; }
 INLINE_CONTROL = "<script>window.inlineRan = true</script>"
 """An inline script the strict policy must block: proof that the policy is in force."""
 WATCH_CSP = """window.violations = [];
-document.addEventListener('securitypolicyviolation', e => window.violations.push(e.effectiveDirective + ' ' + e.blockedURI));"""
+document.addEventListener('securitypolicyviolation',
+                          e => window.violations.push(e.effectiveDirective + ' ' + e.blockedURI));"""
 
 IFRAME_HEIGHT = 250
 
@@ -218,10 +219,17 @@ def test_a_second_report_from_the_same_visitor_is_deduped_like_a_direct_one(cont
     page.goto(f"{host}/light.html")
     claude = _card(page, "claude")
     _loaded(claude, "Claude", "3 reports in the last hour")
-    for surface in ("Website", "Mobile app"):
-        claude.get_by_role("button", name="Report a problem").click()
-        claude.get_by_role("button", name=surface).click()
-        expect(claude.get_by_role("status")).not_to_have_text("Sending…")
+    claude.get_by_role("button", name="Report a problem").click()
+    claude.get_by_role("button", name="Website").click()
+    expect(claude.get_by_role("status")).to_contain_text("you and 3 others")
+    # The second time by keyboard alone: focus comes back to the button that opens the form.
+    expect(claude.get_by_role("button", name="Report a problem")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(claude.get_by_role("button", name="Website")).to_be_focused()
+    page.keyboard.press("Tab")
+    page.keyboard.press("Tab")
+    expect(claude.get_by_role("button", name="Mobile app")).to_be_focused()
+    page.keyboard.press("Enter")
     expect(claude.get_by_role("status")).to_have_text(
         "Thanks — you already reported this a few minutes ago, so it counts once.")
     widget_reports = _intake(data, "claude")[-2:]

@@ -139,7 +139,8 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
   const spark = svg("svg", { class: "spark", viewBox: "0 0 100 24", preserveAspectRatio: "none", role: "img" });
   spark.append(area, line);
   const count = el("p", { class: "count" }, "");
-  const symptom = el("select", { "aria-label": t.symptoms[""] }, ...SYMPTOMS.map((s) => el("option", { value: s }, t.symptoms[s])));
+  const symptom = el("select", { "aria-label": t.symptoms[""] },
+    ...SYMPTOMS.map((s) => el("option", { value: s }, t.symptoms[s])));
   const surfaces = SURFACES.map((s) => button(t.surfaces[s], () => send(s)));
   const ask = el("div", { class: "ask", hidden: "" }, symptom, el("p", { class: "q" }, t.question),
     el("div", { class: "grid" }, ...surfaces));
@@ -177,10 +178,8 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
     body.hidden = on;
     cancel.hidden = !on;
     open.hidden = on;
-    if (on) {
-      note.textContent = "";
-      surfaces[0].focus();
-    }
+    if (on) note.textContent = "";
+    (on ? surfaces[0] : open).focus();  // the focused button was just hidden: keep keyboard users in place
   }
 
   function showCount(total) {
