@@ -25,9 +25,11 @@ BADGE_CSP = "default-src 'none'; frame-ancestors *"
 BADGE_MAX_AGE = 60
 """Seconds a badge may be cached: about one detection run, so READMEs and status pages stay current."""
 WIDGET_MAX_AGE = 300
+"""Seconds browsers may keep widget.js and the iframe page: a new version reaches every site within minutes."""
 THEMES = ("auto", "light", "dark")
 _LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 IFRAME_WIDTH, IFRAME_HEIGHT = 360, 250
+"""The iframe snippet's size: room for the card with its report form open."""
 
 
 def snippets(public_url: str, slug: str, name: str) -> dict[str, str]:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
+from aggregator.embed import IFRAME_HEIGHT, IFRAME_WIDTH
 from workers import keys
 
 from .conftest import set_state, web_server
@@ -29,19 +30,17 @@ slug = "evil"
 name = "{EVIL_NAME}"
 """
 # The brief's hostile rule, and more: sizes, borders, colours and the custom properties a card might use.
-HOSTILE_CSS = b"""* { display: inline !important; color: red !important; font: 30px/3 serif !important;
-    letter-spacing: 4px !important; --bg: red; --fg: red; --accent: red; }
-html { font-size: 40px !important; }
-div, button, p, span { border: 5px dashed red !important; padding: 30px !important; background: yellow !important; }
-iframe.radar { border: 0 !important; width: 360px; height: 250px; }
-"""
+HOSTILE_CSS = f"""* {{ display: inline !important; color: red !important; font: 30px/3 serif !important;
+    letter-spacing: 4px !important; --bg: red; --fg: red; --accent: red; }}
+html {{ font-size: 40px !important; }}
+div, button, p, span {{ border: 5px dashed red !important; padding: 30px !important; background: yellow !important; }}
+iframe.radar {{ border: 0 !important; width: {IFRAME_WIDTH}px; height: {IFRAME_HEIGHT}px; }}
+""".encode()
 INLINE_CONTROL = "<script>window.inlineRan = true</script>"
 """An inline script the strict policy must block: proof that the policy is in force."""
 WATCH_CSP = """window.violations = [];
 document.addEventListener('securitypolicyviolation',
                           e => window.violations.push(e.effectiveDirective + ' ' + e.blockedURI));"""
-
-IFRAME_HEIGHT = 250
 
 
 def _widget(radar, slug, **options):
