@@ -65,6 +65,8 @@ def build_app(config: dict | None = None) -> Flask:
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)
+    from .embed import bp as embed
+    app.register_blueprint(embed)
     from dashboards.views import bp as dashboard
     app.register_blueprint(dashboard)
     return app

@@ -10,6 +10,7 @@ from workers.evaluate import read_statuses
 
 from . import ranges
 from .app import radar
+from .catalog import Service
 from .exceptions import UnknownIncident, ValidationError
 
 bp = Blueprint("status_api", __name__, url_prefix="/api/v1")
@@ -20,17 +21,24 @@ _COUNTRY = re.compile(r"[A-Za-z]{2}")
 _LIMIT = re.compile(r"[0-9]{1,4}")
 
 
+def _named(status: dict, service: Service) -> dict:
+    """A status record with the service's display name after its slug, for widgets and other sites."""
+    return {"service": status["service"], "name": service.name, **status}
+
+
 @bp.get("/status")
 def all_statuses():
     r = radar()
-    return jsonify({"services": read_statuses(r.data, r.catalog.slugs)})
+    statuses = read_statuses(r.data, r.catalog.slugs)
+    return jsonify({"services": [_named(status, service) for status, service in zip(statuses, r.catalog)]})
 
 
 @bp.get("/services/<slug>/status")
 def service_status(slug: str):
     r = radar()
     service = r.catalog.get(slug)
-    return jsonify(read_statuses(r.data, [service.slug])[0])
+    return jsonify(_named(read_statuses(r.data, [service.slug])[0], service))
+
 
 
 def _limit(raw: str | None) -> int:

@@ -11,6 +11,7 @@ import redis
 from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
 
 from aggregator.app import radar
+from aggregator.embed import snippets
 from aggregator.errors import RETRY_AFTER_SECONDS, error_response
 from aggregator.exceptions import DataUnavailable, UnknownService, ValidationError
 from aggregator.security import content_security_policy
@@ -103,6 +104,8 @@ def service(slug: str):
         return render_template("dashboards/error.html", message=exc.message), exc.status
     return render_template("dashboards/service.html", **render.page_context(snap), payload=render.payload(snap),
                            ranges=list(snapshot.RANGES), refresh=_refresh(),
+                           embed=snippets(radar().settings.RADAR_PUBLIC_URL, snap["service"]["slug"],
+                                          snap["service"]["name"]),
                            topojson=url_for("dashboard.static", filename="topojson/"),
                            plotly_js=url_for("dashboard.plotly_js", version=plotly.__version__))
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import json
 import math
 import os
 import socket
@@ -19,6 +20,7 @@ from aggregator.embedded import start
 from aggregator.settings import Settings
 from aggregator.stores import data_client, queue_client
 from workers import keys
+from workers.evaluate import never_evaluated
 
 DATA = Path(__file__).parent / "data"
 TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
@@ -87,6 +89,12 @@ def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
     """POST a report as JSON from a given client address."""
     return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua},
                        environ_base={"REMOTE_ADDR": ip}, **kwargs)
+
+
+def set_state(data, slug: str, state: str) -> None:
+    """Store a service's status record as a detection run that found `state` writes it."""
+    record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z"}
+    data.set(keys.status(slug), json.dumps(record))
 
 
 def poisson(rng, mean: float) -> int:

@@ -157,3 +157,27 @@ def test_an_unknown_service_shows_a_404_page(page, server):
     response = page.goto(f"{server}/dashboard/nothing-here")
     assert response.status == 404
     assert "unknown service" in page.get_by_role("alert").inner_text()
+
+
+def test_a_refresh_slower_than_the_period_sets_off_no_storm_of_requests(page, server):
+    page.goto(f"{server}/dashboard/claude")
+    held = []
+    # A server that has stopped answering: every data request waits for good.
+    page.route("**/dashboard/claude/data?*", lambda route: held.append(route))
+    page.wait_for_function("() => document.querySelector('[data-updated]').textContent.endsWith('s ago.')")
+    page.get_by_role("link", name="1h", exact=True).click()
+    page.wait_for_timeout(2000)
+    assert 1 <= len(held) <= 3, f"{len(held)} requests to a server that does not answer"
+
+
+def test_a_failing_refresh_is_retried_once_a_period_not_in_a_loop(page, server):
+    page.goto(f"{server}/dashboard/claude")
+    failed = []
+
+    def unavailable(route):
+        failed.append(route.request.url)
+        route.fulfill(status=503, json={"error": {"code": "data_unavailable", "message": "down", "field": None}})
+    page.route("**/dashboard/claude/data?*", unavailable)
+    page.wait_for_function("() => document.querySelector('[data-problem]').textContent !== ''")
+    page.wait_for_timeout(2000)
+    assert 1 <= len(failed) <= 4, f"{len(failed)} requests in about 3 seconds at one a second"

@@ -53,7 +53,7 @@ def _error(response, status):
 
 def test_a_service_never_evaluated_is_ok_with_nothing_known(client):
     body = client.get("/api/v1/services/claude/status").get_json()
-    assert body == {"service": "claude", "state": "ok", "score": None, "current": None, "baseline": None,
+    assert body == {"service": "claude", "name": "Claude", "state": "ok", "score": None, "current": None, "baseline": None,
                     "since": None, "incident_id": None, "baseline_quality": None, "evaluated_at": None,
                     "countries": []}
 

@@ -26,6 +26,7 @@ export function live(element, url, onData, { paused = false } = {}) {
   const updated = element.querySelector("[data-updated]");
   const problem = element.querySelector("[data-problem]");
   let fetchedAt = Date.now();
+  let triedAt = fetchedAt;
   let timer = null;
   let controller = null;
 
@@ -35,27 +36,34 @@ export function live(element, url, onData, { paused = false } = {}) {
     updated.textContent = seconds < 2 ? "Updated just now." : `Updated ${seconds} s ago.`;
   }
 
+  // False when a newer load took over: that one schedules the next refresh, so this one must not, or the
+  // two would keep aborting each other in a storm of requests whenever the server is slower than the period.
   async function load() {
     // A newer request (a range button pressed mid-refresh) wins over an older one still on its way.
     controller?.abort();
-    controller = new AbortController();
+    const mine = new AbortController();
+    controller = mine;
+    triedAt = Date.now();
     try {
       const response = await fetch(url(), { headers: { Accept: "application/json" }, cache: "no-store",
-                                            signal: controller.signal });
+                                            signal: mine.signal });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       onData(await response.json());
       fetchedAt = Date.now();
       problem.textContent = "";
       tick();
     } catch (error) {
-      if (error.name !== "AbortError") problem.textContent = "Could not refresh; trying again shortly.";
+      if (error.name === "AbortError") return false;
+      problem.textContent = "Could not refresh; trying again shortly.";
     }
+    return true;
   }
 
   function schedule() {
     clearTimeout(timer);
     if (paused || document.hidden) return;
-    timer = setTimeout(async () => { await load(); schedule(); }, Math.max(0, fetchedAt + period - Date.now()));
+    // From the last attempt, not the last success: a failing server is asked once a period, not in a loop.
+    timer = setTimeout(async () => { if (await load()) schedule(); }, Math.max(0, triedAt + period - Date.now()));
   }
 
   document.addEventListener("visibilitychange", () => {
@@ -66,7 +74,7 @@ export function live(element, url, onData, { paused = false } = {}) {
   setInterval(tick, 1000);
   schedule();
   return {
-    async now() { await load(); schedule(); },
+    async now() { if (await load()) schedule(); },
     resume() { paused = false; schedule(); },
   };
 }
