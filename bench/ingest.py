@@ -14,7 +14,8 @@ from aggregator.embedded import start
 
 from . import stack
 
-SECONDS = 15
+SECONDS = 30
+ROUNDS = 5
 CONNECTIONS = stack.WEB_WORKERS * stack.THREADS
 """One connection a thread: more would only queue (and be shed past RADAR_SHED_AFTER_MS)."""
 SCRIPT = Path(__file__).with_name("ingest.lua")
@@ -35,6 +36,22 @@ def _line(name: str, s: dict) -> str:
             f" {s['requests'] - s['accepted']} answered otherwise, {s['errors']} socket errors or non-2xx")
 
 
+def alternate(ports: dict[str, int], rounds: int = ROUNDS, seconds: int = SECONDS // ROUNDS, env=None) -> dict:
+    """Load each server in turn, round after round, so a machine that gets busier or quieter mid-run
+    moves every side alike; per side: its rates, the total accepted rate and its latencies."""
+    for port in ports.values():
+        wrk(port, 2, env=env)
+    runs: dict[str, list[dict]] = {name: [] for name in ports}
+    for _ in range(rounds):
+        for name, port in ports.items():
+            runs[name].append(wrk(port, seconds, env=env))
+    return {name: {"rates": [r["rate"] for r in rs], "rate": sum(r["accepted"] for r in rs) / sum(r["seconds"] for r in rs),
+                   "p50_us": sorted(r["p50_us"] for r in rs)[len(rs) // 2],
+                   "p99_us": max(r["p99_us"] for r in rs), "requests": sum(r["requests"] for r in rs),
+                   "accepted": sum(r["accepted"] for r in rs), "errors": sum(r["errors"] for r in rs)}
+            for name, rs in runs.items()}
+
+
 def main() -> None:
     if not shutil.which("wrk"):
         sys.exit("bench ingest needs wrk (Debian: apt-get install wrk)")
@@ -43,21 +60,18 @@ def main() -> None:
         try:
             env = {**os.environ, "REDIS_URL": server.url, "REDIS_DATA_URL": server.url,
                    "TRUSTED_PROXIES": "127.0.0.1", "PYTHONPATH": str(Path(__file__).parent.parent)}
-            port = stack.free_port()
-            with stack.gunicorn("bench.bare:app", port, env):
-                wrk(port, 3)
-                baseline = wrk(port)
-            port = stack.free_port()
-            with stack.radar_web(port, env):
-                wrk(port, 3)
-                project = wrk(port)
+            bare, radar = stack.free_port(), stack.free_port()
+            with stack.gunicorn("bench.bare:app", bare, env), stack.radar_web(radar, env):
+                result = alternate({"baseline": bare, "project": radar})
         finally:
             server.stop()
+    baseline, project = result["baseline"], result["project"]
     print(_line("ingest baseline (bare Flask, one XADD)", baseline))
     print(_line("ingest project", project))
-    print(f"ingest ratio project ÷ baseline: {project['rate'] / baseline['rate']:.2f} (target ≥ 0.8); "
-          f"gunicorn gthread, {stack.WEB_WORKERS} workers × {stack.THREADS} threads, wrk 1 thread "
-          f"{CONNECTIONS} connections {SECONDS} s, {os.cpu_count()} cores")
+    print(f"ingest ratio project ÷ baseline: {project['rate'] / baseline['rate']:.2f} (target ≥ 0.8); per round "
+          + ", ".join(f"{p / b:.2f}" for p, b in zip(project["rates"], baseline["rates"]))
+          + f"; gunicorn gthread, {stack.WEB_WORKERS} workers × {stack.THREADS} threads, wrk 1 thread "
+          f"{CONNECTIONS} connections, {ROUNDS} rounds of {SECONDS // ROUNDS} s each, {os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
