@@ -3,7 +3,9 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import os
 import re
+import time
 
 from workers.buckets import UNKNOWN
 
@@ -34,19 +36,49 @@ def _is_in(address: str, networks: tuple) -> bool:
     return any(ip in net for net in networks)
 
 
+RELOAD_CHECK_SECONDS = 300
+"""How often a process looks whether the database file was replaced (geoipupdate runs every few days)."""
+
+
 class GeoLocator:
     """Region from a GeoIP2/GeoLite2 City database: 'GB-ENG', 'US-WA', 'JP', or 'unknown'."""
 
-    def __init__(self, path: str):
+    def __init__(self, path: str, clock=time.monotonic):
+        self._path, self._clock = path, clock
+        self._reader, self._stamp = self._open(), self._modified()
+        self._checked = clock()
+
+    def _open(self):
         import geoip2.database
-        self._reader = geoip2.database.Reader(path)
-        kind = self._reader.metadata().database_type
+        reader = geoip2.database.Reader(self._path)
+        kind = reader.metadata().database_type
         if "City" not in kind:  # reader.city() raises TypeError on every lookup in any other database
-            self._reader.close()
+            reader.close()
             raise ValueError(f"{kind} is not a City database")
+        return reader
+
+    def _modified(self) -> tuple:
+        info = os.stat(self._path)
+        return info.st_mtime_ns, info.st_ino
+
+    def _refresh(self) -> None:
+        """Reopen the file when geoipupdate has replaced it; a half-written or broken one keeps the old data."""
+        self._checked = self._clock()
+        try:
+            stamp = self._modified()
+            if stamp != self._stamp:
+                # The old reader is not closed: a lookup in another thread may still hold it, and it is
+                # released with its last reference.
+                self._reader, self._stamp = self._open(), stamp
+                log.info("GEOIP_DB %s reloaded", self._path)
+        except (OSError, ValueError, RuntimeError) as exc:
+            log.warning("GEOIP_DB %s changed but cannot be read (%s); keeping the data loaded before", self._path,
+                        exc)
 
     def region(self, address: str) -> str:
         import geoip2.errors
+        if self._clock() - self._checked > RELOAD_CHECK_SECONDS:
+            self._refresh()
         try:
             city = self._reader.city(address)
         except (geoip2.errors.AddressNotFoundError, ValueError):

@@ -60,17 +60,21 @@ def main() -> None:
         try:
             env = {**os.environ, "REDIS_URL": server.url, "REDIS_DATA_URL": server.url,
                    "TRUSTED_PROXIES": "127.0.0.1", "PYTHONPATH": str(Path(__file__).parent.parent)}
-            bare, radar = stack.free_port(), stack.free_port()
-            with stack.gunicorn("bench.bare:app", bare, env), stack.radar_web(radar, env):
-                result = alternate({"baseline": bare, "project": radar})
+            bare, radar, unlimited = stack.free_port(), stack.free_port(), stack.free_port()
+            with stack.gunicorn("bench.bare:app", bare, env), stack.radar_web(radar, env), \
+                    stack.radar_web(unlimited, {**env, "RADAR_REPORT_RATE_LIMIT": ""}):
+                result = alternate({"baseline": bare, "project": radar, "unlimited": unlimited})
         finally:
             server.stop()
-    baseline, project = result["baseline"], result["project"]
+    baseline = result["baseline"]
     print(_line("ingest baseline (bare Flask, one XADD)", baseline))
-    print(_line("ingest project", project))
-    print(f"ingest ratio project ÷ baseline: {project['rate'] / baseline['rate']:.2f} (target ≥ 0.8); per round "
-          + ", ".join(f"{p / b:.2f}" for p, b in zip(project["rates"], baseline["rates"]))
-          + f"; gunicorn gthread, {stack.WEB_WORKERS} workers × {stack.THREADS} threads, wrk 1 thread "
+    for name, label in (("project", "project (per-client rate limit on, the default)"),
+                        ("unlimited", "project with RADAR_REPORT_RATE_LIMIT empty")):
+        side = result[name]
+        print(_line(f"ingest {label}", side))
+        print(f"ingest ratio {name} ÷ baseline: {side['rate'] / baseline['rate']:.2f} (target ≥ 0.8); per round "
+              + ", ".join(f"{p / b:.2f}" for p, b in zip(side["rates"], baseline["rates"])))
+    print(f"ingest: gunicorn gthread, {stack.WEB_WORKERS} workers × {stack.THREADS} threads, wrk 1 thread "
           f"{CONNECTIONS} connections, {ROUNDS} rounds of {SECONDS // ROUNDS} s each, {os.cpu_count()} cores")
 
 

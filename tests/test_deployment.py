@@ -15,8 +15,12 @@ def _compose() -> dict:
     return yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 
 
+THIRD_PARTY = {"redis", "geoipupdate"}
+"""Services that run someone else's image: their commands and variables are theirs."""
+
+
 def _app_services() -> dict:
-    return {name: spec for name, spec in _compose()["services"].items() if name != "redis"}
+    return {name: spec for name, spec in _compose()["services"].items() if name not in THIRD_PARTY}
 
 
 def test_every_command_the_compose_file_runs_exists_in_the_cli():
@@ -52,3 +56,11 @@ def test_the_dockerfile_copies_every_package_the_app_imports():
     dockerfile = (ROOT / "Dockerfile").read_text()
     for package in ("aggregator", "workers", "dashboards"):
         assert f"COPY {package} {package}" in dockerfile
+
+
+def test_the_geoip_profile_shares_its_database_with_the_web_app_read_only():
+    services = _compose()["services"]
+    assert services["geoipupdate"]["profiles"] == ["geoip"]
+    assert "geoip-data:/usr/share/GeoIP" in services["geoipupdate"]["volumes"]
+    assert "geoip-data:/geoip:ro" in services["web"]["volumes"]
+    assert "healthcheck" in services["geoipupdate"]

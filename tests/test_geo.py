@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+from pathlib import Path
 
 import pytest
 
@@ -231,3 +232,24 @@ def test_open_locator_without_a_path_is_a_no_locator():
     locator = geo.open_locator("")
     assert isinstance(locator, geo.NoLocator)
     assert locator.region("81.2.69.142") == "unknown"
+
+
+def test_a_replaced_database_file_is_reloaded_and_a_broken_one_keeps_the_old_data(tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="aggregator.geo")
+    path = tmp_path / "GeoLite2-City.mmdb"
+    path.write_bytes(Path(TEST_GEOIP).read_bytes())
+    now = [0.0]
+    locator = geo.GeoLocator(str(path), clock=lambda: now[0])
+    assert locator.region("81.2.69.142") == "GB-ENG"
+    broken = tmp_path / "broken.mmdb"
+    broken.write_bytes(b"not a database")
+    broken.replace(path)  # geoipupdate writes aside, then renames over the old file
+    now[0] += geo.RELOAD_CHECK_SECONDS + 1
+    assert locator.region("81.2.69.142") == "GB-ENG"
+    assert "cannot be read" in caplog.text and "reloaded" not in caplog.text
+    replacement = tmp_path / "new.mmdb"
+    replacement.write_bytes(Path(TEST_GEOIP).read_bytes())
+    replacement.replace(path)
+    now[0] += geo.RELOAD_CHECK_SECONDS + 1
+    assert locator.region("216.160.83.56") == "US-WA"
+    assert "reloaded" in caplog.text
