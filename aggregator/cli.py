@@ -106,7 +106,9 @@ def _stop_all(children: list[subprocess.Popen]) -> None:
 @click.option("--port", envvar="PORT", default=8000, show_default=True, type=int, help="Port to listen on.")
 @click.option("--workers", envvar="RADAR_WEB_WORKERS", default=2, show_default=True, type=int,
               help="gunicorn worker processes.")
-def web(host, port, workers):
+@click.option("--threads", envvar="RADAR_WEB_THREADS", default=4, show_default=True, type=int,
+              help="Threads per worker process.")
+def web(host, port, workers, threads):
     """The web app under gunicorn."""
     from .serving import metrics_dir
     settings = _redis_urls(_settings())
@@ -115,7 +117,7 @@ def web(host, port, workers):
                       PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings.PROMETHEUS_MULTIPROC_DIR))
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
                                "--workers", str(workers), "--worker-class", "aggregator.shedding.SheddingWorker",
-                               "--threads", "8", "--graceful-timeout", "10",
+                               "--threads", str(threads), "--graceful-timeout", "10",
                                "--config", "python:aggregator.serving",
                                "aggregator:create_app()"])
 

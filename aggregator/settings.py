@@ -118,6 +118,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("HOST", "127.0.0.1", _text, "address the web app listens on"),
     Setting("PORT", "8000", _port, "port the web app listens on"),
     Setting("RADAR_WEB_WORKERS", "2", _positive_int, "gunicorn worker processes for the web app"),
+    Setting("RADAR_WEB_THREADS", "4", _positive_int,
+            "threads per web worker process (on 2 cores, 8 answered no more reports than 4: they wait for "
+            "Python's interpreter lock)"),
     Setting("RADAR_SHED_AFTER_MS", "30", _non_negative_int,
             "a request that waited this many milliseconds for a free thread is answered 503 at once; 0: never"),
     Setting("RADAR_VAR_DIR", "var", _text, "directory for the embedded Redis's data and socket"),
@@ -175,6 +178,7 @@ class Settings:
     HOST: str
     PORT: int
     RADAR_WEB_WORKERS: int
+    RADAR_WEB_THREADS: int
     RADAR_SHED_AFTER_MS: int
     RADAR_VAR_DIR: str
     RADAR_SERVICES_FILE: str

@@ -20,6 +20,8 @@ class Answer:
     """When the request should have been sent (monotonic seconds); latency counts from here."""
     status: int
     latency: float
+    late: float
+    """How long after `due` the generator really sent it: on a busy machine the load tool lags too."""
     retry_after: str | None
     body: bytes
 
@@ -64,6 +66,7 @@ async def _run(port: int, rate: float, seconds: float, make, timeout: float, max
         else:
             failures.append("no connection free")
             return
+        sent = time.monotonic()
         try:
             status, retry, body = await asyncio.wait_for(_exchange(reader, writer, make(n)), timeout)
         except (OSError, asyncio.TimeoutError, asyncio.IncompleteReadError) as exc:
@@ -71,7 +74,7 @@ async def _run(port: int, rate: float, seconds: float, make, timeout: float, max
             writer.close()
             opened -= 1
             return
-        answers.append(Answer(due, status, time.monotonic() - due, retry, body))
+        answers.append(Answer(due, status, time.monotonic() - due, sent - due, retry, body))
         idle.append((reader, writer, time.monotonic()))
 
     tasks = []

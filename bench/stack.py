@@ -11,7 +11,8 @@ import sys
 import time
 
 WEB_WORKERS = 2
-THREADS = 8
+THREADS = int(os.environ.get("RADAR_WEB_THREADS", "4"))
+"""The project's default; the baseline gets the same."""
 
 
 def free_port() -> int:
@@ -68,4 +69,4 @@ def gunicorn(app: str, port: int, env: dict, worker_class: str = "gthread"):
 def radar_web(port: int, env: dict):
     """The project's production web server (`python -m aggregator web`)."""
     return process([sys.executable, "-m", "aggregator", "web", "--port", str(port), "--workers",
-                    str(WEB_WORKERS)], env, port, "/healthz")
+                    str(WEB_WORKERS), "--threads", str(THREADS)], env, port, "/healthz")
