@@ -3,7 +3,8 @@ import sys
 
 from . import burst, dashboard, detect, drain, evaluate, freshness, ingest, memory, relay, visibility
 
-BENCHMARKS = {"ingest": ingest.main, "burst": burst.main, "relay": relay.main, "freshness": freshness.main, "drain": drain.main, "memory": memory.main, "visibility": visibility.main, "evaluate": evaluate.main,
+BENCHMARKS = {"ingest": ingest.main, "burst": burst.main, "relay": relay.main, "freshness": freshness.main,
+              "drain": drain.main, "memory": memory.main, "visibility": visibility.main, "evaluate": evaluate.main,
               "dashboard": dashboard.main, "detect": detect.main}
 
 names = sys.argv[1:] or list(BENCHMARKS)

@@ -32,8 +32,9 @@ def wrk(port: int, seconds: int = SECONDS, connections: int = CONNECTIONS, env: 
 
 
 def _line(name: str, s: dict) -> str:
-    return (f"{name}: {s['rate']:,.0f} reports/s accepted (202), p50 {s['p50_us'] / 1000:.1f} ms, p99 {s['p99_us'] / 1000:.1f} ms,"
-            f" {s['requests'] - s['accepted']} answered otherwise, {s['errors']} socket errors or non-2xx")
+    return (f"{name}: {s['rate']:,.0f} reports/s accepted (202), p50 {s['p50_us'] / 1000:.1f} ms, "
+            f"p99 {s['p99_us'] / 1000:.1f} ms, {s['requests'] - s['accepted']} answered otherwise, "
+            f"{s['errors']} socket errors or non-2xx")
 
 
 def alternate(ports: dict[str, int], rounds: int = ROUNDS, seconds: int = SECONDS // ROUNDS, env=None) -> dict:
@@ -45,7 +46,8 @@ def alternate(ports: dict[str, int], rounds: int = ROUNDS, seconds: int = SECOND
     for _ in range(rounds):
         for name, port in ports.items():
             runs[name].append(wrk(port, seconds, env=env))
-    return {name: {"rates": [r["rate"] for r in rs], "rate": sum(r["accepted"] for r in rs) / sum(r["seconds"] for r in rs),
+    return {name: {"rates": [r["rate"] for r in rs],
+                   "rate": sum(r["accepted"] for r in rs) / sum(r["seconds"] for r in rs),
                    "p50_us": sorted(r["p50_us"] for r in rs)[len(rs) // 2],
                    "p99_us": max(r["p99_us"] for r in rs), "requests": sum(r["requests"] for r in rs),
                    "accepted": sum(r["accepted"] for r in rs), "errors": sum(r["errors"] for r in rs)}

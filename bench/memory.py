@@ -53,7 +53,8 @@ def measure(redis, slug: str, entries: list[Entry], end: float) -> None:
     print(f"memory, {slug}: {len(entries):,} reports a day; average bucket: {per}")
     print(f"memory, {slug}: one service-day {day / 1024:,.0f} KiB in buckets vs {raw / 1024:,.0f} KiB as raw stream "
           f"entries (ratio {day / raw:.3f}); one service at the default retention (48 h of minutes, 90 d of "
-          f"quarters, 2 y of hours) {retained / 2**20:,.1f} MiB; {SERVICES:,} services {retained * SERVICES / 2**30:,.1f} GiB")
+          f"quarters, 2 y of hours) {retained / 2**20:,.1f} MiB; {SERVICES:,} services "
+          f"{retained * SERVICES / 2**30:,.1f} GiB")
 
 
 def main() -> None:
