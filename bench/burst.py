@@ -41,6 +41,8 @@ def _ms(values: list[float], p: float) -> str:
 
 
 def main() -> None:
+    if not ingest.have_wrk("burst"):
+        return
     with tempfile.TemporaryDirectory() as directory:
         server = start(Path(directory) / "redis", persist=False)
         try:

@@ -54,9 +54,17 @@ def alternate(ports: dict[str, int], rounds: int = ROUNDS, seconds: int = SECOND
             for name, rs in runs.items()}
 
 
+def have_wrk(name: str) -> bool:
+    """True if wrk is installed; otherwise says that benchmark `name` is skipped, so the others still run."""
+    if shutil.which("wrk"):
+        return True
+    print(f"{name}: skipped — it needs wrk (Debian: apt-get install wrk)")
+    return False
+
+
 def main() -> None:
-    if not shutil.which("wrk"):
-        sys.exit("bench ingest needs wrk (Debian: apt-get install wrk)")
+    if not have_wrk("ingest"):
+        return
     with tempfile.TemporaryDirectory() as directory:
         server = start(Path(directory), persist=False)
         try:

@@ -16,6 +16,8 @@ PER_REQUEST = 1000
 
 
 def main() -> None:
+    if not ingest.have_wrk("relay"):
+        return
     key = secrets.token_hex(16)
     with tempfile.TemporaryDirectory() as directory:
         server = start(Path(directory), persist=False)
