@@ -47,8 +47,8 @@ class SheddingWorker(ThreadWorker):
     A FIFO queue alone would make every request under a burst wait the whole queue, even to be refused."""
 
     def init_process(self):
-        # The accepting loop and the shedding thread wait for the GIL behind eight busy threads; a shorter
-        # switch interval lets them answer in milliseconds, not in multiples of the default 5 ms per thread.
+        # The accepting loop and the shedding thread wait for the GIL behind the busy request threads; a
+        # shorter switch interval than the default 5 ms hands it to them more often.
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._lane = threading.local()
         self._waiting: deque[float] = deque()
@@ -62,7 +62,11 @@ class SheddingWorker(ThreadWorker):
 
     def enqueue_req(self, conn):
         now = time.monotonic()
-        if self.budget and self._waiting and now - self._waiting[0] > self.budget:
+        try:
+            oldest = self._waiting[0]
+        except IndexError:  # none waiting (a thread may take the last one between a check and a read)
+            oldest = now
+        if self.budget and now - oldest > self.budget:
             future = self._shed_pool.submit(self._handle_in_lane, conn, True)
         else:
             self._waiting.append(now)
