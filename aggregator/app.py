@@ -7,6 +7,7 @@ from typing import Callable
 
 import redis
 from flask import Flask, current_app
+from flask.json.provider import DefaultJSONProvider
 
 from .catalog import Catalog, load_catalog
 from .geo import open_locator
@@ -35,9 +36,20 @@ def radar() -> Radar:
     return current_app.extensions["radar"]
 
 
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON, but a body nested too deeply for the parser is malformed JSON (a 400), not a 500."""
+
+    def loads(self, s, **kwargs):
+        try:
+            return super().loads(s, **kwargs)
+        except RecursionError:
+            raise ValueError("JSON nested too deeply") from None
+
+
 def build_app(config: dict | None = None) -> Flask:
     settings = Settings.from_env(**(config or {}))
     app = Flask(__name__)
+    app.json = JSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
     app.json.sort_keys = False
     data = data_client(settings)

@@ -50,8 +50,9 @@ def _follow() -> None:
         generation = int(r.data.get(GENERATION_KEY) or 0)
     except redis.RedisError:
         return  # the request itself will say the store is down, if it needs the store
-    # The first look only notes the generation: the catalog loaded at start-up is already the newest file.
-    if followed.generation is not None and generation != followed.generation:
+    # The first look reads the file again too: a reload may have happened between this process loading the
+    # catalog at start-up and this look, and would otherwise be missed until the next one.
+    if generation != followed.generation:
         try:
             r.catalog = load_catalog(r.settings.RADAR_SERVICES_FILE)
         except CatalogError as exc:

@@ -36,7 +36,7 @@ def _http_error(exc: HTTPException):
     messages = {
         404: "no such page or endpoint",
         405: "method not allowed here",
-        413: f"the body is larger than {MAX_BODY_BYTES} bytes",
+        413: f"the body is larger than {request.max_content_length or MAX_BODY_BYTES} bytes",
     }
     response = error_response(exc.code or 500, code, messages.get(exc.code, (exc.description or code).lower()))
     # Keep what the exception says beyond its page, such as the Allow header a 405 must carry.

@@ -83,6 +83,9 @@ class GeoLocator:
             city = self._reader.city(address)
         except (geoip2.errors.AddressNotFoundError, ValueError):
             return UNKNOWN
+        except RuntimeError:  # maxminddb's InvalidDatabaseError: a corrupt file must not refuse the report
+            log.warning("GEOIP_DB %s cannot be searched; region unknown", self._path)
+            return UNKNOWN
         country = city.country.iso_code
         if not country:
             return UNKNOWN

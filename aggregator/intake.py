@@ -85,7 +85,7 @@ class Accepted:
     """Counted reports of the service in the last 60 minutes, this one included."""
 
 
-def _text_field(data: Mapping[str, Any], name: str, required: bool) -> str:
+def text_field(data: Mapping[str, Any], name: str, required: bool) -> str:
     value = data.get(name)
     if value is None or value == "":
         if required:
@@ -101,7 +101,7 @@ def _text_field(data: Mapping[str, Any], name: str, required: bool) -> str:
 
 
 def _choice(data: Mapping[str, Any], name: str, allowed: tuple[str, ...], required: bool) -> str:
-    value = _text_field(data, name, required).lower()
+    value = text_field(data, name, required).lower()
     if value and value not in allowed:
         raise ValidationError(f"'{name}' must be one of {', '.join(allowed)} — got '{value}'", field=name)
     return value
@@ -111,10 +111,10 @@ def parse_report(data: Any, catalog: Catalog) -> ReportIn:
     """Check the fields of a report; ValidationError names the first field that is wrong."""
     if not isinstance(data, Mapping):
         raise ValidationError(f"the body must be a JSON object, not {type(data).__name__}", field=None)
-    service = catalog.get(_text_field(data, "service", required=True), field="service")
+    service = catalog.get(text_field(data, "service", required=True), field="service")
     surface = _choice(data, "surface", SURFACES, required=True)
     symptom = _choice(data, "symptom", SYMPTOMS, required=False)
-    comment = _text_field(data, "comment", required=False)
+    comment = text_field(data, "comment", required=False)
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"'comment' is {len(comment)} characters; at most {MAX_COMMENT}", field="comment")
     return ReportIn(service, surface, symptom, comment)

@@ -1,6 +1,7 @@
 """Structured logs: one JSON object per line, and a request id on every line logged while serving a request."""
 from __future__ import annotations
 
+import ipaddress
 import json
 import logging
 import logging.config
@@ -38,6 +39,39 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+_ADDRESS_LIKE = re.compile(r"[0-9A-Fa-f:.]*[:.][0-9A-Fa-f:.]*")
+_QUERY = re.compile(r"(/[^\s?]*)\?\S*")
+
+
+def _not_an_address(match: re.Match) -> str:
+    text = match.group(0)
+    if match.string[max(0, match.start() - 3):match.start()] == "://":  # a URL of ours ("Listening at")
+        return text
+    for end in range(len(text), max(len(text) - 2, 0), -1):  # "ip=1.2.3.4:" ends in punctuation
+        try:
+            ipaddress.ip_address(text[:end])
+        except ValueError:
+            continue
+        return "[address]" + text[end:]
+    return text
+
+
+def scrub(message: str) -> str:
+    """The message without IP addresses or query strings: gunicorn's own lines name the client."""
+    return _QUERY.sub(r"\1?[query]", _ADDRESS_LIKE.sub(_not_an_address, message))
+
+
+class NoAddressFilter(logging.Filter):
+    """Rewrites every record so that no line carries a client's address (gunicorn logs `ip=…` on bad requests)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        cleaned = scrub(message)
+        if cleaned != message:
+            record.msg, record.args = cleaned, ()
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """time, level, logger, message, the request fields present, and the traceback if there is one."""
 
@@ -69,9 +103,10 @@ def dict_config(fmt: str) -> dict:
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"radar": {"()": f"{__name__}.{formatter.__name__}"}},
-        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"}},
+        "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"},
+                    "no_address": {"()": f"{__name__}.NoAddressFilter"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
-                                "formatter": "radar", "filters": ["request_id"]}},
+                                "formatter": "radar", "filters": ["request_id", "no_address"]}},
         "root": {"level": "INFO", "handlers": ["stderr"]},
         # gunicorn's lines go through the same handler; its access log stays off: it would print addresses.
         "loggers": {"gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},

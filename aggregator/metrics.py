@@ -24,8 +24,8 @@ WEB_WORKERS = Gauge("radar_web_workers", "web worker processes serving requests"
                     multiprocess_mode="livesum")
 
 
-def accepted(service: str, counted: bool) -> None:
-    REPORTS.labels(service, "counted" if counted else "deduped").inc()
+def accepted(service: str, counted: bool, amount: int = 1) -> None:
+    REPORTS.labels(service, "counted" if counted else "deduped").inc(amount)
 
 
 def note_error(code: str) -> None:

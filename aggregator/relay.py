@@ -3,14 +3,15 @@ from __future__ import annotations
 
 import re
 import socket
+from collections import Counter
 
 from flask import Blueprint, jsonify, request
 
-from . import bearer, geo
+from . import bearer, geo, metrics
 from .api import enqueue_drain
 from .app import radar
 from .exceptions import Disabled, MalformedBody, RadarError, UnsupportedMediaType, ValidationError
-from .intake import Relayed, parse_report, submit_many
+from .intake import Relayed, parse_report, submit_many, text_field
 
 bp = Blueprint("relay", __name__, url_prefix="/api/v1")
 
@@ -28,7 +29,7 @@ def _client(item: dict) -> str:
             try:
                 socket.inet_pton(family, raw)
                 return raw
-            except OSError:
+            except (OSError, ValueError, UnicodeError):  # not an address; a NUL or lone surrogate in it
                 pass
     raise ValidationError(f"'client' must be the reporter's IP address, not {raw!r}", field="client")
 
@@ -44,11 +45,11 @@ def _region(item: dict) -> str:
 
 
 def _user_agent(item: dict) -> str:
-    raw = item.get("user_agent", "")
-    if not isinstance(raw, str) or len(raw) > MAX_USER_AGENT:
+    value = text_field(item, "user_agent", required=False)
+    if len(value) > MAX_USER_AGENT:
         raise ValidationError(f"'user_agent' must be text of at most {MAX_USER_AGENT} characters",
                               field="user_agent")
-    return raw
+    return value
 
 
 def _relayed(r, item, now: float) -> Relayed:
@@ -93,5 +94,8 @@ def post_batch():
     for slug in sorted(to_drain):
         enqueue_drain(slug)
     counted = sum(c for _, c in answers)
+    outcomes = Counter((item.report.service.slug, c) for item, (_, c) in zip(batch, answers))
+    for (slug, was_counted), amount in outcomes.items():
+        metrics.accepted(slug, was_counted, amount)
     return jsonify({"accepted": len(answers), "counted": counted, "deduped": len(answers) - counted,
                     "ids": [entry_id for entry_id, _ in answers]}), 202

@@ -8,7 +8,7 @@ import time
 from collections import deque
 from concurrent import futures
 
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
 from . import metrics
 
@@ -18,6 +18,8 @@ OVERLOADED = json.dumps({"error": {
 }).encode()
 RETRY_AFTER_SECONDS = "1"
 SWITCH_INTERVAL = 0.001
+SHED_DATA_WAIT = 0.005
+SHED_THREADS = 2
 REPORTS_PATH = "/api/v1/reports"
 NEVER_SHED = ("/healthz", "/readyz", "/metrics")
 """Probes must see a busy server as alive, not failing."""
@@ -32,18 +34,20 @@ class Shedding:
     def __call__(self, environ, start_response):
         path = environ.get("PATH_INFO")
         if self.shed() and path not in NEVER_SHED:
+            headers = [("Content-Type", "application/json"), ("Content-Length", str(len(OVERLOADED))),
+                       ("Retry-After", RETRY_AFTER_SECONDS), ("Cache-Control", "no-store")]
             if path == REPORTS_PATH:
                 metrics.REJECTED.labels("overloaded").inc()
-            start_response("503 Service Unavailable", [
-                ("Content-Type", "application/json"), ("Content-Length", str(len(OVERLOADED))),
-                ("Retry-After", RETRY_AFTER_SECONDS), ("Cache-Control", "no-store")])
+                # Widgets on other sites post here: without CORS they could not read that this was a 503.
+                headers.append(("Access-Control-Allow-Origin", "*"))
+            start_response("503 Service Unavailable", headers)
             return [OVERLOADED]
         return self.app(environ, start_response)
 
 
 class SheddingWorker(ThreadWorker):
     """Two lanes: requests queue for the worker threads while the oldest waiting one has waited less than the
-    budget (RADAR_SHED_AFTER_MS); past it, new requests go to one thread of their own that only answers 503.
+    budget (RADAR_SHED_AFTER_MS); past it, new requests go to threads of their own that only answer 503.
     A FIFO queue alone would make every request under a burst wait the whole queue, even to be refused."""
 
     def init_process(self):
@@ -52,7 +56,7 @@ class SheddingWorker(ThreadWorker):
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._lane = threading.local()
         self._waiting: deque[float] = deque()
-        self._shed_pool = futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="shed")
+        self._shed_pool = futures.ThreadPoolExecutor(max_workers=SHED_THREADS, thread_name_prefix="shed")
         super().init_process()
 
     def load_wsgi(self):
@@ -76,5 +80,9 @@ class SheddingWorker(ThreadWorker):
     def _handle_in_lane(self, conn, shed: bool):
         if not shed:
             self._waiting.popleft()  # the pool is FIFO: this was the oldest entry
+        elif not conn.initialized and not conn.data_ready and not conn.wait_for_data(SHED_DATA_WAIT):
+            # A connection that has sent nothing yet (a browser's preconnect, a slow client) goes back to the
+            # poller instead of holding the refusing lane, which gunicorn would let it do for seconds.
+            return _DEFER
         self._lane.shed = shed
         return self.handle(conn)

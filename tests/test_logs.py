@@ -4,6 +4,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+import socket
 import sys
 import urllib.request
 
@@ -119,3 +120,21 @@ def test_the_text_format_can_be_chosen_for_local_work(redis_server, tmp_path):
     text = (tmp_path / "web.log").read_text()
     assert "INFO aggregator.access: GET /healthz 200 [" in text
     assert not text.lstrip().startswith("{")
+
+
+def test_a_malformed_request_is_logged_without_the_client_address(redis_server, tmp_path):
+    with web_server(redis_server.url, tmp_path) as base:
+        port = int(base.rsplit(":", 1)[1])
+        with socket.create_connection(("127.0.0.1", port), timeout=10) as sock:
+            sock.sendall(b"NOT A REQUEST LINE\r\n\r\n")
+            sock.recv(4096)
+    invalid = [line for line in (tmp_path / "web.log").read_text().splitlines() if "Invalid request" in line]
+    assert invalid and all("127.0.0.1" not in line and "[address]" in line for line in invalid)
+
+
+def test_scrubbing_removes_addresses_and_query_strings_but_not_times_or_versions():
+    assert logs.scrub("Invalid request from ip=81.2.69.142: bad") == "Invalid request from ip=[address]: bad"
+    assert logs.scrub("from ip=2001:db8::7: bad") == "from ip=[address]: bad"
+    assert logs.scrub("Error handling request /api/v1/x?token=abc GET") == "Error handling request /api/v1/x?[query] GET"
+    assert logs.scrub("at 04:02:24, version 1.2.3") == "at 04:02:24, version 1.2.3"
+    assert logs.scrub("Listening at: http://127.0.0.1:8000") == "Listening at: http://127.0.0.1:8000"

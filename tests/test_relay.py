@@ -1,6 +1,6 @@
 import pytest
 
-from aggregator import create_app
+from aggregator import create_app, metrics
 from workers import keys
 
 from .conftest import NOW
@@ -45,10 +45,14 @@ def test_a_relayed_client_is_placed_by_its_address_unless_the_relay_names_its_re
     assert bucket["r:GB-ENG"] == "1" and bucket["c:DE"] == "1"
 
 
-def test_relayed_reports_are_deduplicated_like_direct_ones(relay):
+def test_relayed_reports_are_deduplicated_like_direct_ones_and_counted_in_metrics(relay):
+    def reports(outcome):
+        return metrics.LOCAL.get_sample_value("radar_reports_total", {"service": "claude", "outcome": outcome}) or 0
+    before = reports("counted"), reports("deduped")
     first = _send(relay, [_report(1)]).get_json()
     again = _send(relay, [_report(1), _report(1)]).get_json()
     assert first["counted"] == 1 and (again["counted"], again["deduped"]) == (0, 2)
+    assert (reports("counted"), reports("deduped")) == (before[0] + 1, before[1] + 2)
 
 
 def test_a_bad_report_refuses_the_whole_batch_naming_it(relay, data):
@@ -92,3 +96,13 @@ def test_short_relay_keys_are_refused_at_start():
     from aggregator.exceptions import SettingsError
     with pytest.raises(SettingsError, match="RADAR_RELAY_KEYS"):
         create_app({"RADAR_RELAY_KEYS": "short"})
+
+
+@pytest.mark.parametrize("report, field", [
+    ({"service": "claude", "surface": "api", "client": "1.2.3.4\u0000"}, "reports[0].client"),
+    ({"service": "claude", "surface": "api", "client": "\ud800"}, "reports[0].client"),
+    ({"service": "claude", "surface": "api", "client": "198.18.0.1", "user_agent": "\ud800"}, "reports[0].user_agent"),
+])
+def test_text_no_store_can_hold_is_refused_naming_its_field(relay, report, field):
+    response = _send(relay, [report])
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == field

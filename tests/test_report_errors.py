@@ -154,3 +154,8 @@ def test_a_comment_with_a_lone_surrogate_is_refused_naming_the_field(client):
                            content_type="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "comment"
+
+
+def test_json_nested_too_deeply_for_the_parser_is_malformed_not_a_crash(client):
+    response = client.post("/api/v1/reports", data="[" * 3000, content_type="application/json")
+    assert response.status_code == 400 and response.get_json()["error"]["code"] == "malformed_body"

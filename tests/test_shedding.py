@@ -30,6 +30,7 @@ def test_a_request_in_the_shedding_lane_is_answered_503_with_retry_after_and_cou
     before = rejected()
     seen, body = _call(Shedding(_ok, lambda: True))
     assert seen["status"].startswith("503") and seen["headers"]["Retry-After"] == "1"
+    assert seen["headers"]["Access-Control-Allow-Origin"] == "*"
     assert json.loads(body)["error"]["code"] == "overloaded"
     assert rejected() == before + 1
 

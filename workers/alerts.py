@@ -12,6 +12,7 @@ import urllib.request
 from datetime import datetime, timezone
 from urllib.parse import urlsplit
 
+import redis
 from rq import Callback, Queue, Retry
 from rq.job import get_current_job
 
@@ -232,8 +233,12 @@ _opener = urllib.request.build_opener(_NoRedirects)
 
 def _count(kind: str, outcome: str) -> None:
     job = get_current_job()
-    if job is not None:
+    if job is None:
+        return
+    try:
         stats.record_delivery(job.connection, kind, outcome)
+    except redis.RedisError as exc:  # a failed tally must not make RQ post a delivered alert again
+        log.warning("could not count a webhook delivery (%s %s): %s", kind, outcome, exc)
 
 
 def deliver(url: str, kind: str, payload: dict) -> int:
