@@ -40,7 +40,8 @@ def main() -> None:
                 before = _total(conn)
                 status, _ = _request(conn, "POST", "/api/v1/reports", json.dumps(
                     {"service": "claude", "surface": "website"}), {"Content-Type": "application/json",
-                                                                    "User-Agent": f"bench-visibility-{n}"})
+                                                                    "User-Agent": f"bench-visibility-{n}",
+                                                                    "X-Forwarded-For": f"198.18.0.{n + 1}"})
                 assert status == 202
                 accepted = time.perf_counter()
                 while _total(conn) <= before:
