@@ -1,0 +1,137 @@
+"""Polling official status pages: conditional requests, a timeout, backoff on errors, one poll in flight per page."""
+from __future__ import annotations
+
+import http.client
+import logging
+import secrets
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from aggregator.ranges import iso
+
+from . import keys
+from .evaluate import RELEASE_LOCK
+from .official import store_components, store_incidents
+from .statuspage import StatuspageError, parse_components, parse_incidents
+
+log = logging.getLogger(__name__)
+
+FEEDS = (("incidents", "/api/v2/incidents.json"), ("summary", "/api/v2/summary.json"))
+"""The two documents read from each page; the summary adds component statuses to the unresolved incidents."""
+
+MAX_BYTES = 5 * 1024 * 1024
+"""Largest answer read from a page; a real incidents.json is well under 1 MB."""
+
+MAX_BACKOFF = 3600
+"""Longest wait, in seconds, before a failing page is tried again."""
+
+PARALLEL = 8
+"""Pages polled at once, so one that hangs until its timeout does not hold up the others."""
+
+_SLACK = 5  # seconds: the scheduler's runs drift a little, and a wait of one interval must not skip two
+
+
+class PollError(Exception):
+    """A page that could not be read: unreachable, too slow, an HTTP error or an answer too large."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """A page's answer: the body, or None when it is not modified since the validators were given."""
+
+    body: bytes | None
+    etag: str | None
+    modified: str | None
+
+
+def fetch(url: str, etag: str | None, modified: str | None, timeout: float) -> Answer:
+    """GET `url` conditionally (If-None-Match / If-Modified-Since); PollError says why it failed."""
+    headers = {"Accept": "application/json", "User-Agent": "OutageRadar (status page poller)"}
+    if etag:
+        headers["If-None-Match"] = etag
+    if modified:
+        headers["If-Modified-Since"] = modified
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+            body = response.read(MAX_BYTES + 1)
+            etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
+    except urllib.error.HTTPError as exc:
+        exc.close()
+        if exc.code == 304:
+            return Answer(None, etag, modified)
+        raise PollError(f"{url} answered HTTP {exc.code}") from None
+    except (OSError, http.client.HTTPException) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise PollError(f"{url} could not be read: {reason}") from None
+    if len(body) > MAX_BYTES:
+        raise PollError(f"{url} sent more than {MAX_BYTES // 1024 // 1024} MB")
+    return Answer(body, etag, modified)
+
+
+def retry_at(now: float, failures: int, interval: int) -> float:
+    """When a page that failed `failures` times in a row is next tried: the next run, then 1, 3, 7… runs later."""
+    wait = min(interval * (2 ** (failures - 1) - 1), MAX_BACKOFF)
+    return now + wait - _SLACK if wait else now
+
+
+def _read(redis, slug: str, base: str, state: dict, timeout: float, now: float, fetcher) -> dict:
+    """Read both feeds and store what changed; returns the validators to keep for the next poll."""
+    validators = {}
+    for name, path in FEEDS:
+        answer = fetcher(base.rstrip("/") + path, state.get(f"etag:{name}"), state.get(f"modified:{name}"), timeout)
+        if answer.body is not None:
+            store_incidents(redis, slug, parse_incidents(answer.body), now)
+            if name == "summary":
+                store_components(redis, slug, parse_components(answer.body), now)
+        validators.update({f"etag:{name}": answer.etag or "", f"modified:{name}": answer.modified or ""})
+    return validators
+
+
+def poll_page(redis, slug: str, base: str, interval: int, timeout: float, now: float, fetcher=fetch) -> str:
+    """Poll one service's page unless it is backing off or already being polled: ok, failed, waiting or busy."""
+    state = redis.hgetall(keys.official_poll(slug))
+    if float(state.get("retry_at") or 0) > now:
+        return "waiting"
+    token = secrets.token_hex(8)
+    # Two requests of at most `timeout` each between bytes, plus parsing; a dead poll frees the page by itself.
+    if not redis.set(keys.official_polling(slug), token, nx=True, ex=int(4 * timeout + 30)):
+        return "busy"
+    try:
+        validators = _read(redis, slug, base, state, timeout, now, fetcher)
+    except (PollError, StatuspageError) as exc:
+        failures = int(state.get("failures") or 0) + 1
+        log.warning("status page of %s: %s (failure %d in a row)", slug, exc, failures)
+        redis.hset(keys.official_poll(slug), mapping={"failures": failures, "error": str(exc), "polled_at": now,
+                                                     "retry_at": retry_at(now, failures, interval)})
+        return "failed"
+    finally:
+        redis.register_script(RELEASE_LOCK)(keys=[keys.official_polling(slug)], args=[token])
+    redis.hset(keys.official_poll(slug), mapping={"failures": 0, "error": "", "polled_at": now, "ok_at": now,
+                                                 "retry_at": 0, **validators})
+    return "ok"
+
+
+def poll_pages(redis, services, interval: int, timeout: float, now: float, fetcher=fetch) -> dict[str, str]:
+    """Poll every service that names a Statuspage API, several at once; one page's trouble stays its own."""
+    def one(service) -> str:
+        try:
+            return poll_page(redis, service.slug, service.statuspage_api, interval, timeout, now, fetcher)
+        except Exception:
+            log.exception("polling the status page of %s failed", service.slug)
+            return "error"
+
+    pages = [s for s in services if s.statuspage_api]
+    if not pages:
+        return {}
+    with ThreadPoolExecutor(max_workers=min(PARALLEL, len(pages))) as pool:
+        return dict(zip([s.slug for s in pages], pool.map(one, pages)))
+
+
+def poll_state(redis, slug: str) -> dict:
+    """What the API shows of the last poll: when, when it last worked, and the error if it failed."""
+    state = redis.hgetall(keys.official_poll(slug))
+    return {"polled_at": iso(float(state["polled_at"])) if state.get("polled_at") else None,
+            "ok_at": iso(float(state["ok_at"])) if state.get("ok_at") else None,
+            "error": state.get("error") or None}
