@@ -130,6 +130,9 @@ SCHEMAS = {
         "top_regions": {"type": "array", "items": ref("RegionCount")},
         "changes": {"type": "array", "items": obj({"at": TIME, "state": STATE})},
         "notes": {"type": "array", "items": ref("Note"), "description": "notes added by an administrator"},
+        "lead_time_seconds": nullable({"type": "integer", "description": "the linked official incident's first "
+                                       "update minus this incident's onset; null when the vendor posted nothing"}),
+        "official": nullable({**ref("OfficialIncident"), "description": "the official incident linked to it"}),
     }),
     "OfficialUpdate": obj({
         "id": {"type": "string"}, "status": {"type": "string", "enum": list(INCIDENT_STATUSES)},
@@ -146,11 +149,6 @@ SCHEMAS = {
         "posted_at": {**TIME, "description": "`created_at` of its first update: when the vendor first said something"},
         "updates": {"type": "array", "items": ref("OfficialUpdate"), "description": "oldest first"},
     }),
-    "LinkedIncident": {"allOf": [ref("Incident"), obj({
-        "lead_time_seconds": nullable({"type": "integer", "description": "the official incident's first update "
-                                       "minus this incident's onset; null when the vendor posted nothing"}),
-        "official": nullable(ref("OfficialIncident")),
-    })]},
     "LeadTime": obj({
         "incident_id": {"type": "string"}, "opened_at": TIME, "resolved_at": nullable(TIME), "worst_state": STATE,
         "official_id": nullable({"type": "string"}), "official_name": nullable({"type": "string"}),
@@ -325,13 +323,13 @@ PATHS = {
             query("limit", "how many at most", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
                                                 "default": 100}),
         ],
-        "responses": responses(json_body(obj({"incidents": {"type": "array", "items": ref("LinkedIncident")}}),
+        "responses": responses(json_body(obj({"incidents": {"type": "array", "items": ref("Incident")}}),
                                          "the incidents that match"), ("400", "Invalid"), ("503", "Unavailable")),
     }},
     "/api/v1/incidents/{incident_id}": {"get": {
         "tags": ["detection"], "summary": "One incident, with the official incident linked to it",
         "parameters": [INCIDENT],
-        "responses": responses(json_body(ref("LinkedIncident"), "the incident"),
+        "responses": responses(json_body(ref("Incident"), "the incident"),
                                ("404", "UnknownIncident"), ("503", "Unavailable")),
     }},
     "/api/v1/services/{slug}/official": {"get": {

@@ -74,10 +74,10 @@ def list_incidents():
         raise ValidationError("'from' must be before 'to'", field="from")
     found = incidents.search(r.data, service=service, state=state, start=start, end=end,
                              country=_country(args.get("country")), limit=_limit(args.get("limit")))
-    return jsonify({"incidents": _with_official(found)})
+    return jsonify({"incidents": linked(found)})
 
 
-def _with_official(found: list[dict]) -> list[dict]:
+def linked(found: list[dict]) -> list[dict]:
     """Incidents with the official incident each is linked to and the crowd's lead time over it."""
     r = radar()
     return with_official(r.data, found, r.settings.RADAR_STATUSPAGE_MATCH_MINUTES * 60, r.clock())
@@ -88,4 +88,4 @@ def get_incident(incident_id: str):
     incident = incidents.get(radar().data, incident_id)
     if incident is None:
         raise UnknownIncident(f"no incident '{incident_id}'")
-    return jsonify(_with_official([incident])[0])
+    return jsonify(linked([incident])[0])

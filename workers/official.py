@@ -14,6 +14,9 @@ def epoch(stamp: str) -> int:
     return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
 
 
+_EARLIEST = ("created_at", "started_at", "posted_at")
+
+
 def merged(old: dict | None, new: dict) -> dict:
     """The new version of an incident, keeping updates the feed no longer shows (it trims long threads)."""
     if old is None:
@@ -21,7 +24,7 @@ def merged(old: dict | None, new: dict) -> dict:
     seen = {u["id"] for u in new["updates"]}
     updates = sorted(new["updates"] + [u for u in old["updates"] if u["id"] not in seen],
                      key=lambda u: (u["created_at"], u["id"]))
-    return {**new, "updates": updates, "posted_at": min(new["posted_at"], old["posted_at"])}
+    return {**new, "updates": updates, **{name: min(new[name], old[name]) for name in _EARLIEST}}
 
 
 def store_incidents(redis, slug: str, found: list[dict], now: float) -> int:
