@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from aggregator.ranges import iso
 
 from . import keys
+from .incidents import RETENTION
 from .evaluate import RELEASE_LOCK
 from .official import store_components, store_incidents
 from .statuspage import StatuspageError, parse_components, parse_incidents
@@ -89,6 +90,13 @@ def _read(redis, slug: str, base: str, state: dict, timeout: float, now: float, 
     return validators
 
 
+def _record(redis, slug: str, fields: dict) -> None:
+    with redis.pipeline(transaction=True) as pipe:
+        pipe.hset(keys.official_poll(slug), mapping=fields)
+        pipe.expire(keys.official_poll(slug), RETENTION)
+        pipe.execute()
+
+
 def poll_page(redis, slug: str, base: str, interval: int, timeout: float, now: float, fetcher=fetch) -> str:
     """Poll one service's page unless it is backing off or already being polled: ok, failed, waiting or busy."""
     state = redis.hgetall(keys.official_poll(slug))
@@ -103,13 +111,12 @@ def poll_page(redis, slug: str, base: str, interval: int, timeout: float, now: f
     except (PollError, StatuspageError) as exc:
         failures = int(state.get("failures") or 0) + 1
         log.warning("status page of %s: %s (failure %d in a row)", slug, exc, failures)
-        redis.hset(keys.official_poll(slug), mapping={"failures": failures, "error": str(exc), "polled_at": now,
-                                                     "retry_at": retry_at(now, failures, interval)})
+        _record(redis, slug, {"failures": failures, "error": str(exc), "polled_at": now,
+                              "retry_at": retry_at(now, failures, interval)})
         return "failed"
     finally:
         redis.register_script(RELEASE_LOCK)(keys=[keys.official_polling(slug)], args=[token])
-    redis.hset(keys.official_poll(slug), mapping={"failures": 0, "error": "", "polled_at": now, "ok_at": now,
-                                                 "retry_at": 0, **validators})
+    _record(redis, slug, {"failures": 0, "error": "", "polled_at": now, "ok_at": now, "retry_at": 0, **validators})
     return "ok"
 
 
