@@ -19,7 +19,7 @@ def service_official(slug: str):
     r = radar()
     service = r.catalog.get(slug)
     answer = {"service": service.slug, "statuspage_api": service.statuspage_api, **poll_state(r.data, service.slug),
-              "components": official.components(r.data, service.slug)}
+              "components": official.components(r.data, [service.slug])[0]}
     if service.statuspage_api is None:
         # Without a page there is nothing the vendor could have acknowledged: no table rather than a false one.
         return jsonify({**answer, "lead_times": [], "median_lead_time_seconds": None, "never_acknowledged": []})

@@ -112,6 +112,19 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
     assert answer["components"] == [{"id": "c0", "name": "Website", "status": "major_outage"}]
     assert answer["statuspage_api"] == "https://status.anthropic.com" and answer["error"] is None
 
+    # The dashboard: the vendor's posts on the spike chart, the lead time on the incident, the disagreement.
+    board = client.get(f"/dashboard/claude/data?range=6h&to={_iso(_at(250))}").get_json()
+    notes = [a["text"] for a in board["figures"]["spike"]["layout"]["annotations"]]
+    assert [n for n in notes if n.split()[0] in ("Investigating", "Identified", "Resolved")] == [
+        f"Investigating {_iso(_at(40))[11:16]}", f"Identified {_iso(_at(75))[11:16]}",
+        f"Resolved {_iso(_at(125))[11:16]}"]
+    assert "the crowd knew 30 min earlier" in board["panels"]["incidents"]
+    assert "not posted by the vendor" in board["panels"]["incidents"]
+    overview = client.get("/dashboard/data").get_json()
+    [row] = [r for r in overview["rows"] if r["slug"] == "claude"]
+    assert row["status"]["state"] == "ok" and row["official"]["label"] == "major outage"
+    assert "crowd: ok · official: major outage" in overview["html"]
+
 
 def test_a_service_without_a_status_page_has_no_table_and_no_unacknowledged_incidents(client):
     answer = client.get("/api/v1/services/slack/official").get_json()

@@ -32,8 +32,8 @@ def test_a_poll_stores_the_pages_incidents_and_component_statuses(data, page):
     [stored] = official.between(data, "claude", T - 60, T + 60)
     assert stored["id"] == "inc1" and stored["status"] == "identified"
     assert [u["status"] for u in stored["updates"]] == ["investigating", "identified"]
-    assert official.components(data, "claude") == [{"id": "c0", "name": "API", "status": "major_outage"},
-                                                   {"id": "c1", "name": "Website", "status": "operational"}]
+    assert official.components(data, ["claude"]) == [ [{"id": "c0", "name": "API", "status": "major_outage"},
+                                                     {"id": "c1", "name": "Website", "status": "operational"}]]
     assert poll_state(data, "claude")["error"] is None
 
 

@@ -63,10 +63,13 @@ def store_components(redis, slug: str, components: list[dict], now: float) -> No
     redis.set(keys.official_components(slug), json.dumps({"components": components, "at": now}), ex=RETENTION)
 
 
-def components(redis, slug: str) -> list[dict] | None:
-    """The component statuses last read from the page, or None if it has never been read."""
-    raw = redis.get(keys.official_components(slug))
-    return json.loads(raw)["components"] if raw else None
+def components(redis, slugs: list[str]) -> list[list[dict] | None]:
+    """The component statuses last read from each service's page (None if never read), in one round trip."""
+    with redis.pipeline(transaction=False) as pipe:
+        for slug in slugs:
+            pipe.get(keys.official_components(slug))
+        raws = pipe.execute()
+    return [json.loads(raw)["components"] if raw else None for raw in raws]
 
 
 def between(redis, slug: str, start: float, end: float) -> list[dict]:
