@@ -79,7 +79,7 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
             else:
                 page.publish([])
             _evaluate(data, minute)
-            assert poll_page(data, "claude", page.url, 120, 2, _at(minute)) == "ok"
+            assert poll_page(data, ["claude"], page.url, 120, 2, _at(minute)) == "ok"
             radar.clock = lambda minute=minute: _at(minute, 30)
             [crowd] = client.get("/api/v1/incidents?service=claude&country=none").get_json()["incidents"]
             assert crowd["opened_at"] == _iso(_at(10))
@@ -119,6 +119,7 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
         f"Investigating {_iso(_at(40))[11:16]}", f"Identified {_iso(_at(75))[11:16]}",
         f"Resolved {_iso(_at(125))[11:16]}"]
     assert "the crowd knew 30 min earlier" in board["panels"]["incidents"]
+    assert f"identified (“Elevated errors”) at <time datetime=\"{_iso(_at(75))}\">" in board["panels"]["spike"]
     assert "not posted by the vendor" in board["panels"]["incidents"]
     overview = client.get("/dashboard/data").get_json()
     [row] = [r for r in overview["rows"] if r["slug"] == "claude"]

@@ -22,7 +22,7 @@ def page():
 
 
 def _poll(data, page, now=T, slug="claude"):
-    return poll_page(data, slug, page.url, INTERVAL, 2, now)
+    return poll_page(data, [slug], page.url, INTERVAL, 2, now)
 
 
 def test_a_poll_stores_the_pages_incidents_and_component_statuses(data, page):
@@ -88,12 +88,24 @@ def test_a_page_that_hangs_or_sends_garbage_fails_alone(data, page):
     assert poll_state(data, "discord")["error"] == "the answer is not JSON"
 
 
+def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])], {"Copilot": "partial_outage"})
+    services = [Service("github", "GitHub", statuspage_api=page.url),
+                Service("copilot", "GitHub Copilot", statuspage_api=page.url)]
+    assert poll_pages(data, services, INTERVAL, 2, T) == {"github": "ok", "copilot": "ok"}
+    assert sorted(path for path, _ in page.requests) == ["/api/v2/incidents.json", "/api/v2/summary.json"]
+    for slug in ("github", "copilot"):
+        assert [i["id"] for i in official.between(data, slug, T - 60, T + 60)] == ["inc1"]
+        assert poll_state(data, slug)["ok_at"] is not None
+    assert official.components(data, ["copilot"]) == [[{"id": "c0", "name": "Copilot", "status": "partial_outage"}]]
+
+
 def test_a_failing_page_is_tried_at_the_next_run_then_less_and_less_often(data):
     dead = "http://127.0.0.1:9"
-    assert poll_page(data, "claude", dead, INTERVAL, 1, T) == "failed"
-    assert poll_page(data, "claude", dead, INTERVAL, 1, T + INTERVAL) == "failed"
-    assert poll_page(data, "claude", dead, INTERVAL, 1, T + 2 * INTERVAL - 10) == "waiting"
-    assert poll_page(data, "claude", dead, INTERVAL, 1, T + 2 * INTERVAL) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL - 10) == "waiting"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL) == "failed"
     assert data.hget(keys.official_poll("claude"), "failures") == "3"
     assert "could not be read" in poll_state(data, "claude")["error"]
 

@@ -77,28 +77,36 @@ def retry_at(now: float, failures: int, interval: int) -> float:
     return now + wait - _SLACK if wait else now
 
 
-def _read(redis, slug: str, base: str, state: dict, timeout: float, now: float, fetcher) -> dict:
-    """Read both feeds and store what changed; returns the validators to keep for the next poll."""
+def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: float, fetcher) -> dict:
+    """Read both feeds and store what changed for each service; returns the validators for the next poll."""
     validators = {}
     for name, path in FEEDS:
         answer = fetcher(base.rstrip("/") + path, state.get(f"etag:{name}"), state.get(f"modified:{name}"), timeout)
         if answer.body is not None:
-            store_incidents(redis, slug, parse_incidents(answer.body), now)
-            if name == "summary":
-                store_components(redis, slug, parse_components(answer.body), now)
+            found = parse_incidents(answer.body)
+            listed = parse_components(answer.body) if name == "summary" else None
+            for slug in slugs:
+                store_incidents(redis, slug, found, now)
+                if listed is not None:
+                    store_components(redis, slug, listed, now)
         validators.update({f"etag:{name}": answer.etag or "", f"modified:{name}": answer.modified or ""})
     return validators
 
 
-def _record(redis, slug: str, fields: dict) -> None:
-    with redis.pipeline(transaction=True) as pipe:
-        pipe.hset(keys.official_poll(slug), mapping=fields)
-        pipe.expire(keys.official_poll(slug), RETENTION)
+def _record(redis, slugs: list[str], fields: dict) -> None:
+    with redis.pipeline(transaction=False) as pipe:
+        for slug in slugs:
+            pipe.hset(keys.official_poll(slug), mapping=fields)
+            pipe.expire(keys.official_poll(slug), RETENTION)
         pipe.execute()
 
 
-def poll_page(redis, slug: str, base: str, interval: int, timeout: float, now: float, fetcher=fetch) -> str:
-    """Poll one service's page unless it is backing off or already being polled: ok, failed, waiting or busy."""
+def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float, now: float, fetcher=fetch) -> str:
+    """Poll one page for the services naming it, unless it is backing off or being polled: ok, failed, waiting, busy.
+
+    The first service holds the page's lock and validators, so the page is asked once whoever else names it.
+    """
+    slug = slugs[0]
     state = redis.hgetall(keys.official_poll(slug))
     if float(state.get("retry_at") or 0) > now:
         return "waiting"
@@ -107,33 +115,39 @@ def poll_page(redis, slug: str, base: str, interval: int, timeout: float, now: f
     if not redis.set(keys.official_polling(slug), token, nx=True, ex=int(4 * timeout + 30)):
         return "busy"
     try:
-        validators = _read(redis, slug, base, state, timeout, now, fetcher)
+        validators = _read(redis, slugs, base, state, timeout, now, fetcher)
     except (PollError, StatuspageError) as exc:
         failures = int(state.get("failures") or 0) + 1
-        log.warning("status page of %s: %s (failure %d in a row)", slug, exc, failures)
-        _record(redis, slug, {"failures": failures, "error": str(exc), "polled_at": now,
+        log.warning("status page %s: %s (failure %d in a row)", base, exc, failures)
+        _record(redis, slugs, {"failures": failures, "error": str(exc), "polled_at": now,
                               "retry_at": retry_at(now, failures, interval)})
         return "failed"
     finally:
         redis.register_script(RELEASE_LOCK)(keys=[keys.official_polling(slug)], args=[token])
-    _record(redis, slug, {"failures": 0, "error": "", "polled_at": now, "ok_at": now, "retry_at": 0, **validators})
+    _record(redis, slugs, {"failures": 0, "error": "", "polled_at": now, "ok_at": now, "retry_at": 0, **validators})
     return "ok"
 
 
 def poll_pages(redis, services, interval: int, timeout: float, now: float, fetcher=fetch) -> dict[str, str]:
-    """Poll every service that names a Statuspage API, several at once; one page's trouble stays its own."""
-    def one(service) -> str:
+    """Poll every page named as a Statuspage API, several at once; one page's trouble stays its own."""
+    pages: dict[str, list[str]] = {}
+    for service in services:
+        if service.statuspage_api:
+            pages.setdefault(service.statuspage_api, []).append(service.slug)
+
+    def one(page: tuple[str, list[str]]) -> str:
+        base, slugs = page
         try:
-            return poll_page(redis, service.slug, service.statuspage_api, interval, timeout, now, fetcher)
-        except Exception:
-            log.exception("polling the status page of %s failed", service.slug)
+            return poll_page(redis, slugs, base, interval, timeout, now, fetcher)
+        except Exception:  # a bug or a Redis error in one page's poll must not end the others' threads
+            log.exception("polling the status page %s failed", base)
             return "error"
 
-    pages = [s for s in services if s.statuspage_api]
     if not pages:
         return {}
     with ThreadPoolExecutor(max_workers=min(PARALLEL, len(pages))) as pool:
-        return dict(zip([s.slug for s in pages], pool.map(one, pages)))
+        outcomes = dict(zip(pages, pool.map(one, pages.items())))
+    return {slug: outcomes[base] for base, slugs in pages.items() for slug in slugs}
 
 
 def poll_state(redis, slug: str) -> dict:
