@@ -1,11 +1,16 @@
 """Polling status pages served by a real HTTP server: stored, conditional, backing off, one poll per page at a time."""
 import json
+import os
+import subprocess
+import sys
 import time
 
 import pytest
 from rq import Queue
 
 from aggregator.catalog import Service
+from aggregator.settings import Settings
+from aggregator.stores import queue_client
 from workers import keys, official
 from workers.poller import poll_page, poll_pages, poll_state, retry_at
 
@@ -137,3 +142,21 @@ def test_the_scheduled_job_polls_every_page_of_the_catalog_on_a_worker(app, data
     run_jobs()
     assert job.return_value() == {"claude": "ok"}
     assert json.loads(data.hget(keys.official("claude"), "inc1"))["status"] == "investigating"
+
+
+def test_the_scheduler_queues_a_poll_of_the_status_pages_when_it_starts(redis_server, tmp_path):
+    env = dict(os.environ, REDIS_URL=redis_server.url, RADAR_STATUSPAGE_INTERVAL="300")
+    with open(tmp_path / "scheduler.log", "w") as log:
+        scheduler = subprocess.Popen([sys.executable, "-m", "aggregator", "scheduler"], env=env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+    queue = Queue(keys.QUEUE, connection=queue_client(Settings.from_env(REDIS_URL=redis_server.url)))
+    try:
+        deadline = time.monotonic() + 30
+        queued = []
+        while "workers.jobs.poll_status_pages" not in queued and time.monotonic() < deadline:
+            time.sleep(0.2)
+            queued = [job.func_name for job in queue.jobs]
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=15)
+    assert "workers.jobs.poll_status_pages" in queued, (tmp_path / "scheduler.log").read_text()
