@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from aggregator.ranges import iso
 
 from . import keys
-from .incidents import RETENTION
 from .evaluate import RELEASE_LOCK
+from .incidents import RETENTION
 from .official import store_components, store_incidents
 from .statuspage import StatuspageError, parse_components, parse_incidents
 
