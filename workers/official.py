@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import calendar
+import functools
 import json
 import time
 
@@ -9,8 +10,9 @@ from . import keys
 from .incidents import RETENTION
 
 
+@functools.lru_cache(maxsize=8192)
 def epoch(stamp: str) -> int:
-    """Unix seconds of a UTC `2026-11-26T12:03:00Z`."""
+    """Unix seconds of a UTC `2026-11-26T12:03:00Z`; cached, since matching reads the same times again and again."""
     return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
 
 
