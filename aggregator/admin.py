@@ -9,6 +9,7 @@ from workers.manual import MAX_NOTE
 from . import bearer, catalog_sync
 from .app import radar
 from .exceptions import AdminDisabled, MalformedBody, UnknownService, ValidationError
+from .status_api import linked
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 
@@ -45,7 +46,7 @@ def _text(body: dict, name: str, required: bool) -> str:
 def add_note(incident_id: str):
     r = radar()
     text = _text(_body(required=True), "text", required=True)
-    return jsonify(manual.add_note(r.data, incident_id, text, r.clock())), 201
+    return jsonify(linked([manual.add_note(r.data, incident_id, text, r.clock())])[0]), 201
 
 
 @bp.post("/incidents/<incident_id>/resolve")
@@ -56,9 +57,9 @@ def resolve(incident_id: str):
     try:
         service = r.catalog.get(incident["service"])
     except UnknownService:
-        return jsonify(incident)  # removed from the catalog since: it has no receivers to tell
+        return jsonify(linked([incident])[0])  # removed from the catalog since: it has no receivers to tell
     alerts.notify(r.queue, r.settings, service, incident, "resolved")
-    return jsonify(incident)
+    return jsonify(linked([incident])[0])
 
 
 @bp.post("/catalog/reload")

@@ -63,7 +63,7 @@ def build_app(config: dict | None = None) -> Flask:
     )
 
     from . import admin, api, apidocs, catalog_sync, errors, health, logs, metrics, pages, ratelimit, relay, security
-    from . import status_api
+    from . import official_api, status_api
     logs.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
@@ -74,6 +74,7 @@ def build_app(config: dict | None = None) -> Flask:
     ratelimit.init_app(app, settings)
     app.register_blueprint(relay.bp)
     app.register_blueprint(status_api.bp)
+    app.register_blueprint(official_api.bp)
     app.register_blueprint(apidocs.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(pages.bp)

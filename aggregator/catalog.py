@@ -19,6 +19,7 @@ class Service:
     name: str
     aliases: tuple[str, ...] = ()
     status_page: str | None = None
+    statuspage_api: str | None = None
     webhooks: tuple[str, ...] = ()
     slack_webhooks: tuple[str, ...] = ()
 
@@ -70,13 +71,13 @@ def _strings(entry: dict, name: str, slug: str, path: str) -> tuple[str, ...]:
     return tuple(values)
 
 
-def _status_page(entry: dict, slug: str, path: str) -> str | None:
-    """The status page link; only http(s), since it is rendered as a link (a javascript: URL would run)."""
-    value = entry.get("status_page")
+def _url(entry: dict, name: str, slug: str, path: str) -> str | None:
+    """An optional http(s) URL: the status page is rendered as a link (a javascript: URL would run) and polled."""
+    value = entry.get(name)
     if value is None:
         return None
     if not isinstance(value, str) or not value.startswith(("http://", "https://")):
-        raise CatalogError(f"service '{slug}' in {path}: status_page must be an http:// or https:// URL")
+        raise CatalogError(f"service '{slug}' in {path}: {name} must be an http:// or https:// URL")
     return value
 
 
@@ -107,7 +108,8 @@ def load_catalog(path: str) -> Catalog:
             slug=slug,
             name=str(entry.get("name", slug)),
             aliases=tuple(a.lower() for a in aliases),
-            status_page=_status_page(entry, slug, path),
+            status_page=_url(entry, "status_page", slug, path),
+            statuspage_api=_url(entry, "statuspage_api", slug, path),
             webhooks=webhooks,
             slack_webhooks=slack,
         ))

@@ -143,7 +143,7 @@ def worker(burst):
 
 @main.command()
 def scheduler():
-    """The periodic side (RQ cron): safety-net drains of every service, and detection over every service."""
+    """The periodic side (RQ cron): safety-net drains, detection over every service, official status pages."""
     from rq.cron import CronScheduler
 
     from workers import jobs, keys
@@ -159,6 +159,9 @@ def scheduler():
                   job_timeout=120, result_ttl=60, ttl=settings.RADAR_DRAIN_INTERVAL)
     cron.register(jobs.evaluate_all, queue_name=keys.QUEUE, interval=settings.RADAR_EVALUATE_INTERVAL,
                   job_timeout=120, result_ttl=600, ttl=settings.RADAR_EVALUATE_INTERVAL)
+    cron.register(jobs.poll_status_pages, queue_name=keys.QUEUE, interval=settings.RADAR_STATUSPAGE_INTERVAL,
+                  job_timeout=8 * settings.RADAR_STATUSPAGE_TIMEOUT + 60, result_ttl=600,
+                  ttl=settings.RADAR_STATUSPAGE_INTERVAL)
     cron.start()
 
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from workers.detect import State
 from workers.manual import MAX_NOTE, MAX_NOTES
+from workers.statuspage import COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES
 
 from .app import MAX_BODY_BYTES
 from .errors import RETRY_AFTER_SECONDS
@@ -129,6 +130,42 @@ SCHEMAS = {
         "top_regions": {"type": "array", "items": ref("RegionCount")},
         "changes": {"type": "array", "items": obj({"at": TIME, "state": STATE})},
         "notes": {"type": "array", "items": ref("Note"), "description": "notes added by an administrator"},
+        "lead_time_seconds": nullable({"type": "integer", "description": "the linked official incident's first "
+                                       "update minus this incident's onset; null when the vendor posted nothing"}),
+        "official": nullable({**ref("OfficialIncident"), "description": "the official incident linked to it"}),
+    }),
+    "OfficialUpdate": obj({
+        "id": {"type": "string"}, "status": {"type": "string", "enum": list(INCIDENT_STATUSES)},
+        "created_at": {**TIME, "description": "when the vendor posted it (UTC)"},
+        "display_at": {**TIME, "description": "the time the page shows for it; the vendor may backdate it"},
+        "body": {"type": "string"},
+    }),
+    "OfficialIncident": obj({
+        "id": {"type": "string", "description": "the status page's incident id"}, "name": {"type": "string"},
+        "status": {"type": "string", "enum": list(INCIDENT_STATUSES)},
+        "impact": {"type": "string", "enum": list(IMPACTS)},
+        "shortlink": nullable({"type": "string", "format": "uri"}),
+        "created_at": TIME, "started_at": TIME, "resolved_at": nullable(TIME),
+        "posted_at": {**TIME, "description": "`created_at` of its first update: when the vendor first said something"},
+        "updates": {"type": "array", "items": ref("OfficialUpdate"), "description": "oldest first"},
+    }),
+    "LeadTime": obj({
+        "incident_id": {"type": "string"}, "opened_at": TIME, "resolved_at": nullable(TIME), "worst_state": STATE,
+        "official_id": nullable({"type": "string"}), "official_name": nullable({"type": "string"}),
+        "posted_at": nullable(TIME), "lead_time_seconds": nullable({"type": "integer"}),
+    }),
+    "Official": obj({
+        "service": {"type": "string"},
+        "statuspage_api": nullable({"type": "string", "format": "uri", "description": "null: no page is polled"}),
+        "polled_at": nullable(TIME), "ok_at": nullable(TIME),
+        "error": nullable({"type": "string", "description": "why the last poll failed"}),
+        "components": nullable({"type": "array", "items": obj({
+            "id": {"type": "string"}, "name": {"type": "string"},
+            "status": {"type": "string", "enum": list(COMPONENT_STATUSES)}})}),
+        "lead_times": {"type": "array", "items": ref("LeadTime"), "description": "newest onset first"},
+        "median_lead_time_seconds": nullable({"type": "number"}),
+        "never_acknowledged": {"type": "array", "items": ref("LeadTime"),
+                               "description": "resolved crowd incidents that no official incident matches"},
     }),
     "NoteIn": obj({"text": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE}}),
     "ResolveIn": obj({"note": {"type": "string", "maxLength": MAX_NOTE,
@@ -290,9 +327,17 @@ PATHS = {
                                          "the incidents that match"), ("400", "Invalid"), ("503", "Unavailable")),
     }},
     "/api/v1/incidents/{incident_id}": {"get": {
-        "tags": ["detection"], "summary": "One incident", "parameters": [INCIDENT],
+        "tags": ["detection"], "summary": "One incident, with the official incident linked to it",
+        "parameters": [INCIDENT],
         "responses": responses(json_body(ref("Incident"), "the incident"),
                                ("404", "UnknownIncident"), ("503", "Unavailable")),
+    }},
+    "/api/v1/services/{slug}/official": {"get": {
+        "tags": ["detection"], "summary": "The official status page's components, and the crowd's lead times",
+        "description": "Lead times of the service's 100 most recent service-wide incidents, and those the "
+                       "vendor never acknowledged.",
+        "parameters": [SLUG],
+        "responses": responses(json_body(ref("Official"), "the service's official side"), *READ_ERRORS[1:]),
     }},
     "/api/v1/openapi.json": {"get": {
         "tags": ["docs"], "summary": "This document",

@@ -166,6 +166,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_ADMIN_TOKEN", "", _token,
             "bearer token for the admin endpoints (notes, closing incidents, catalog reload), at least 16 characters; "
             "empty: admin is off"),
+    Setting("RADAR_STATUSPAGE_INTERVAL", "120", _positive_int,
+            "seconds between the scheduler's polls of the services' official status pages"),
+    Setting("RADAR_STATUSPAGE_TIMEOUT", "10", _positive_int,
+            "seconds a status page may take to connect or to send the next part of its answer"),
+    Setting("RADAR_STATUSPAGE_MATCH_MINUTES", "360", _positive_int,
+            "an official incident is linked to a crowd incident that began up to this many minutes before it"),
 )
 
 
@@ -202,6 +208,9 @@ class Settings:
     RADAR_LOG_FORMAT: str
     PROMETHEUS_MULTIPROC_DIR: str
     RADAR_ADMIN_TOKEN: str
+    RADAR_STATUSPAGE_INTERVAL: int
+    RADAR_STATUSPAGE_TIMEOUT: int
+    RADAR_STATUSPAGE_MATCH_MINUTES: int
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":

@@ -6,6 +6,7 @@ import re
 from flask import Blueprint, jsonify, request
 
 from workers import incidents
+from workers.lead import with_official
 from workers.evaluate import read_statuses
 
 from . import ranges
@@ -73,7 +74,13 @@ def list_incidents():
         raise ValidationError("'from' must be before 'to'", field="from")
     found = incidents.search(r.data, service=service, state=state, start=start, end=end,
                              country=_country(args.get("country")), limit=_limit(args.get("limit")))
-    return jsonify({"incidents": found})
+    return jsonify({"incidents": linked(found)})
+
+
+def linked(found: list[dict]) -> list[dict]:
+    """Incidents with the official incident each is linked to and the crowd's lead time over it."""
+    r = radar()
+    return with_official(r.data, found, r.settings.RADAR_STATUSPAGE_MATCH_MINUTES * 60, r.clock())
 
 
 @bp.get("/incidents/<incident_id>")
@@ -81,4 +88,4 @@ def get_incident(incident_id: str):
     incident = incidents.get(radar().data, incident_id)
     if incident is None:
         raise UnknownIncident(f"no incident '{incident_id}'")
-    return jsonify(incident)
+    return jsonify(linked([incident])[0])

@@ -1,11 +1,12 @@
 """Pure functions from plain numbers to Plotly figures: the spike chart, shares, the region map, sparklines."""
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
 
 import plotly.graph_objects as go
 
-from .palette import BLACK, BLUE, SERIES_COLOURS, SKY_BLUE, STATE_COLOURS, STATE_LABELS
+from .palette import BLACK, BLUE, REDDISH_PURPLE, SERIES_COLOURS, SKY_BLUE, STATE_COLOURS, STATE_LABELS
 
 FONT = dict(family="system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", size=13, color="#1b1b1b")
 BAND_FILL = "rgba(86, 180, 233, 0.25)"
@@ -23,6 +24,31 @@ class Segment:
     state: str
 
 
+@dataclass(frozen=True)
+class Marker:
+    """An update on the service's official status page, drawn as a line at the time it was posted."""
+
+    at: str
+    status: str
+    name: str
+    display_at: str
+
+
+def _marker_shapes(marker: Marker) -> tuple[dict, dict]:
+    """A dotted line at the post and its status word and time, upright along the line so neighbours do not collide."""
+    shown = f"{marker.status.capitalize()} {marker.at[11:16]}"
+    # Plotly reads annotation text as a little HTML; the name comes from the vendor's page.
+    hover = f"Official status page: {html.escape(marker.name)} — {marker.status} posted {marker.at[11:16]} UTC"
+    if marker.display_at != marker.at:
+        hover += f", shown there as {marker.display_at[11:16]} UTC"
+    line = dict(type="line", xref="x", yref="paper", x0=marker.at, x1=marker.at, y0=0, y1=1,
+                line=dict(color=REDDISH_PURPLE, width=1.5, dash="dot"))
+    note = dict(x=marker.at, y=1, xref="x", yref="paper", xanchor="right", yanchor="top", textangle=-90,
+                text=shown, hovertext=hover, showarrow=False, font=dict(color=REDDISH_PURPLE, size=12),
+                bgcolor="rgba(255,255,255,0.7)")
+    return line, note
+
+
 def _layout(**extra) -> dict:
     # The 'none' template: the default one is deep-copied into every figure, which costs more than the rest.
     return {"template": "none", "font": FONT, "paper_bgcolor": "white", "plot_bgcolor": "white",
@@ -34,8 +60,10 @@ def _no_data(text: str) -> dict:
 
 
 def spike_chart(start: str, seconds: int, counts: list[int], baseline: list[float] | None,
-                threshold: list[int] | None, segments: list[Segment], unit: str, uirevision: str) -> go.Figure:
-    """Reports per `seconds`-long bucket from `start` (UTC) against the baseline and its band, incidents shaded."""
+                threshold: list[int] | None, segments: list[Segment], unit: str, uirevision: str,
+                markers: tuple[Marker, ...] | list[Marker] = ()) -> go.Figure:
+    """Reports per `seconds`-long bucket from `start` (UTC) against the baseline and its band, incidents shaded,
+    official status page updates marked."""
     # x0 and dx instead of a list of times: a day of minutes is three traces of 1,440 points, and the times
     # would be most of the bytes of every refresh.
     spacing = dict(x0=start, dx=seconds * 1000, mode="lines")
@@ -57,6 +85,9 @@ def spike_chart(start: str, seconds: int, counts: list[int], baseline: list[floa
         notes.append(dict(x=segment.start, y=1, xref="x", yref="paper", xanchor="left", yanchor="top",
                           text=STATE_LABELS[segment.state], showarrow=False, font=dict(color=BLACK, size=12),
                           bgcolor="rgba(255,255,255,0.7)"))
+    for line, note in map(_marker_shapes, markers):
+        shapes.append(line)
+        notes.append(note)
     if not any(counts):
         notes.append(_no_data("No reports in this range"))
     layout = _layout(

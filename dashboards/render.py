@@ -9,7 +9,7 @@ from flask import render_template
 from aggregator.intake import SURFACES, SYMPTOMS
 from aggregator.pages import SURFACE_LABELS, SYMPTOM_LABELS
 
-from .figures import Segment, region_map, shares_chart, spike_chart
+from .figures import Marker, Segment, region_map, shares_chart, spike_chart
 
 RANGE_LABELS = {"1h": "Last hour", "6h": "Last 6 hours", "24h": "Last 24 hours", "7d": "Last 7 days",
                 "30d": "Last 30 days"}
@@ -60,7 +60,8 @@ def figures_of(snap: dict) -> dict[str, go.Figure]:
     return {
         "spike": spike_chart(snap["from"], snap["bucket_seconds"], series["reports"], series["baseline"],
                              series["threshold"],
-                             [Segment(**s) for s in snap["segments"]], snap["unit"], uirevision=snap["range"]),
+                             [Segment(**s) for s in snap["segments"]], snap["unit"], uirevision=snap["range"],
+                             markers=[Marker(**m) for m in snap["official_updates"]]),
         "surfaces": shares_chart([(s, SURFACE_LABELS[s]) for s in SURFACES], _shares_series(snap, "surfaces")),
         "symptoms": shares_chart(_symptom_categories(snap), _shares_series(snap, "symptoms"),
                                  empty="No report in this range named a symptom"),

@@ -82,6 +82,36 @@ def overlapping(incidents: list[dict], start: float, end: float) -> list[dict]:
                                                                    or _ts(i["resolved_at"]) > start)]
 
 
+OFFICIAL_STATES = {"operational": "ok", "under_maintenance": "ok", "degraded_performance": "degraded",
+                   "partial_outage": "degraded", "major_outage": "outage"}
+"""What a Statuspage component status says in the crowd's states."""
+
+
+def official_markers(officials: list[dict], start: float, end: float) -> list[dict]:
+    """The official updates posted in [start, end), oldest first, as the spike chart marks them."""
+    return sorted(({"at": u["created_at"], "status": u["status"], "name": o["name"], "display_at": u["display_at"]}
+                   for o in officials for u in o["updates"] if start <= _ts(u["created_at"]) < end),
+                  key=lambda m: m["at"])
+
+
+def official_disagreement(status: dict, components: list[dict] | None) -> dict | None:
+    """The page's worst component status when it tells another story than the crowd's state, else None."""
+    if not components or not status.get("evaluated_at"):
+        return None
+    worst = max(components, key=lambda c: STATE_RANK[OFFICIAL_STATES[c["status"]]])["status"]
+    if OFFICIAL_STATES[worst] == status["state"]:
+        return None
+    return {"status": worst, "label": worst.replace("_", " ")}
+
+
+def _official_view(incident: dict) -> dict | None:
+    official = incident.get("official")
+    if official is None:
+        return None
+    return {"id": official["id"], "name": official["name"], "status": official["status"],
+            "posted_at": official["posted_at"], "shortlink": official["shortlink"]}
+
+
 def _incident_row(incident: dict, now: float) -> dict:
     ended = _ts(incident["resolved_at"]) if incident["resolved_at"] else now
     return {"id": incident["id"], "country": incident["country"], "status": incident["status"],
@@ -89,7 +119,8 @@ def _incident_row(incident: dict, now: float) -> dict:
             "label": STATE_LABELS[incident["worst_state"]], "opened_at": incident["opened_at"],
             "resolved_at": incident["resolved_at"], "duration_seconds": int(ended - _ts(incident["opened_at"])),
             "peak": incident["peak"], "surfaces_at_peak": incident["surfaces_at_peak"],
-            "symptoms_at_peak": incident["symptoms_at_peak"], "notes": incident.get("notes", [])}
+            "symptoms_at_peak": incident["symptoms_at_peak"], "notes": incident.get("notes", []),
+            "lead_time_seconds": incident.get("lead_time_seconds"), "official": _official_view(incident)}
 
 
 def _regions(countries_counts: dict[str, int], status: dict) -> dict:
@@ -113,8 +144,11 @@ def _regions(countries_counts: dict[str, int], status: dict) -> dict:
 
 
 def service_snapshot(service: dict, win: Window, counts: list[int], whole: Bucket, profile: Profile | None,
-                     status: dict, incidents: list[dict], now: float) -> dict:
-    """Everything the service page shows for one range; `whole` holds the sums of all its buckets."""
+                     status: dict, incidents: list[dict], now: float, officials: list[dict] = ()) -> dict:
+    """Everything the service page shows for one range; `whole` holds the sums of all its buckets.
+
+    `incidents` may carry their linked official incidents; `officials` are the page's incidents near the range.
+    """
     seconds = win.resolution.seconds
     # time.strftime: a day of minutes is 1,440 times, and datetime takes three times as long for each.
     times = [time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(start)) for start in win.starts]
@@ -149,17 +183,18 @@ def service_snapshot(service: dict, win: Window, counts: list[int], whole: Bucke
         # The service's own incidents first: a country's is part of the story, not its headline.
         "incidents": [_incident_row(i, now) for i in sorted(shown, key=lambda i: i["country"] is not None)],
         "segments": [asdict(s) for i in overall for s in segments(i, win.start, win.end)],
+        "official_updates": official_markers(list(officials), win.start, win.end),
     }
 
 
 def overview_row(service: dict, status: dict, last_hour: int, spark: list[int], profile: Profile | None,
-                 now: float) -> dict:
+                 now: float, components: list[dict] | None = None) -> dict:
     """One service on the overview: its state, last hour against the baseline's, and its 24-hour sparkline."""
     minute = keys.MINUTE.index(now)
     starts = [m * 60 for m in range(minute - 59, minute + 1)]
     baseline = round(sum(expected_counts(profile, starts, 60)), 1) if profile else None
     return {**service, "status": status_view(status), "last_hour": last_hour, "baseline_hour": baseline,
-            "spark": spark}
+            "spark": spark, "official": official_disagreement(status, components)}
 
 
 def anomaly(row: dict) -> tuple:

@@ -16,7 +16,7 @@ from aggregator.errors import RETRY_AFTER_SECONDS, error_response
 from aggregator.exceptions import DataUnavailable, UnknownService, ValidationError
 from aggregator.security import content_security_policy
 from aggregator.ranges import iso, parse_instant
-from workers import incidents, keys
+from workers import incidents, keys, lead, official
 from workers.buckets import Bucket
 from workers.evaluate import read_statuses
 from workers.expected import read_profiles
@@ -55,9 +55,11 @@ def overview_rows(query: str = "") -> list[dict]:
     totals = read_totals(r.data, slugs, [*last_hour_spans(now), (keys.HOUR, hour - SPARK_HOURS + 1, hour)])
     statuses = read_statuses(r.data, slugs)
     profiles = read_profiles(r.data, slugs, (minute - 59) * 60, (minute + 1) * 60)
+    components = official.components(r.data, slugs)
     rows = [snapshot.overview_row({"slug": s.slug, "name": s.name, "aliases": list(s.aliases)}, status,
-                                  sum(map(sum, totals[s.slug][:-1])), totals[s.slug][-1], profiles[s.slug], now)
-            for s, status in zip(services, statuses)]
+                                  sum(map(sum, totals[s.slug][:-1])), totals[s.slug][-1], profiles[s.slug], now,
+                                  page)
+            for s, status, page in zip(services, statuses, components)]
     for row in rows:
         row["points"] = sparkline_points(row["spark"], SPARK_WIDTH, SPARK_HEIGHT)
     return sorted(rows, key=snapshot.anomaly)
@@ -74,8 +76,11 @@ def service_snapshot(slug: str, range_name: str | None, to: str | None) -> dict:
     profile = read_profiles(r.data, [service.slug], win.start, win.end)[service.slug]
     status = read_statuses(r.data, [service.slug])[0]
     found = incidents.search(r.data, service=service.slug, end=win.end, limit=INCIDENTS_READ)
-    return snapshot.service_snapshot({"slug": service.slug, "name": service.name}, win, counts,
-                                     Bucket.from_hash(win.start, sums), profile, status, found, now)
+    found = lead.with_official(r.data, found, r.settings.RADAR_STATUSPAGE_MATCH_MINUTES * 60, now)
+    officials = official.between(r.data, service.slug, win.start - lead.LOOKBACK, win.end)
+    return snapshot.service_snapshot({"slug": service.slug, "name": service.name,
+                                      "official_page": service.statuspage_api is not None}, win, counts,
+                                     Bucket.from_hash(win.start, sums), profile, status, found, now, officials)
 
 
 def _refresh() -> int:

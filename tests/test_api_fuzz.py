@@ -1,4 +1,5 @@
 """The whole API against its own OpenAPI document: generated requests never get a 5xx or an answer off-schema."""
+import json
 import time
 
 import hypothesis
@@ -11,11 +12,14 @@ from schemathesis.config import SchemathesisConfig
 from aggregator.openapi import DOCUMENT
 from aggregator.settings import Settings
 from aggregator.stores import data_client
-from workers import incidents
+from workers import incidents, official
 from workers.buckets import Bucket
 from workers.detect import State
+from workers.statuspage import parse_components, parse_incidents
 
 from .conftest import web_server
+from .statuspages import incident as official_incident
+from .statuspages import summary_doc, update
 
 ADMIN_TOKEN = "fuzzing-admin-token"
 MAX_EXAMPLES = 50
@@ -41,13 +45,20 @@ def server(redis_server, tmp_path_factory):
 
 @pytest.fixture
 def session(server, redis_server):
-    """A session with the admin token, and one stored incident: the one whose id the document gives as an example."""
+    """A session with the admin token, and one stored incident: the one whose id the document gives as an example.
+
+    Its service's status page posted about it later, so answers carry a linked official incident and components.
+    """
     incident = incidents.open_incident("claude", None, State.OUTAGE, EXAMPLE_ONSET, EXAMPLE_ONSET + 120)
     incidents.observe(incident, Bucket(EXAMPLE_ONSET, total=40, surfaces={"website": 30, "api": 10}), 40, 2.0)
-    with data_client(Settings.from_env(REDIS_URL=redis_server.url)) as data, \
-            data.pipeline(transaction=False) as pipe:
-        incidents.save(pipe, incident, time.time())
-        pipe.execute()
+    page = summary_doc([official_incident("vendor1", [update("u1", "identified", EXAMPLE_ONSET + 1800,
+                                                                display=EXAMPLE_ONSET)])], {"API": "major_outage"})
+    with data_client(Settings.from_env(REDIS_URL=redis_server.url)) as data:
+        with data.pipeline(transaction=False) as pipe:
+            incidents.save(pipe, incident, time.time())
+            pipe.execute()
+        official.store_incidents(data, "claude", parse_incidents(json.dumps(page)), time.time())
+        official.store_components(data, "claude", parse_components(json.dumps(page)), time.time())
     with requests.Session() as http:
         http.headers["Authorization"] = f"Bearer {ADMIN_TOKEN}"
         yield http

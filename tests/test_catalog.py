@@ -257,8 +257,15 @@ def test_a_catalog_built_in_code_also_refuses_a_name_used_twice():
         Catalog((Service("a", "A", ("b",)), Service("b", "B")))
 
 
-def test_a_status_page_that_is_not_an_http_url_is_refused(tmp_path):
+@pytest.mark.parametrize("name", ["status_page", "statuspage_api"])
+def test_a_status_page_that_is_not_an_http_url_is_refused(tmp_path, name):
     path = tmp_path / "services.toml"
-    path.write_text('[[service]]\nslug = "x"\nname = "X"\nstatus_page = "javascript:alert(1)"\n')
-    with pytest.raises(CatalogError, match="status_page must be an http"):
+    path.write_text(f'[[service]]\nslug = "x"\nname = "X"\n{name} = "javascript:alert(1)"\n')
+    with pytest.raises(CatalogError, match=f"{name} must be an http"):
         load_catalog(str(path))
+
+
+def test_the_shipped_catalog_polls_the_statuspage_api_of_the_pages_that_have_one(catalog):
+    polled = {s.slug: s.statuspage_api for s in catalog if s.statuspage_api}
+    assert polled == {"claude": "https://status.anthropic.com", "copilot": "https://www.githubstatus.com",
+                      "github": "https://www.githubstatus.com", "discord": "https://discordstatus.com"}

@@ -138,3 +138,56 @@ def test_the_alert_threshold_is_the_fewest_reports_the_detector_flags_on_their_o
 
 def test_thresholds_of_buckets_with_one_expectation_are_the_same():
     assert thresholds(FLAT, [2.0, 2.0, 30.0]) == [threshold(FLAT, 2.0)] * 2 + [threshold(FLAT, 30.0)]
+
+
+def _official(name, *updates):
+    return {"id": name, "name": name, "status": updates[-1][1], "posted_at": updates[0][0], "shortlink": None,
+            "updates": [{"id": f"{name}{n}", "status": status, "created_at": at, "display_at": shown or at}
+                        for n, (at, status, shown) in enumerate(updates)]}
+
+
+def test_the_official_updates_posted_in_the_range_are_its_markers_oldest_first():
+    win = snapshot.window("6h", END)
+    before, early, late = snapshot.iso(win.start - 60), snapshot.iso(win.start + 60), snapshot.iso(END - 60)
+    officials = [_official("b", (late, "resolved", None)),
+                 _official("a", (before, "investigating", None), (early, "identified", before))]
+    snap = snapshot.service_snapshot({"slug": "claude", "name": "Claude"}, win, [0] * 360, Bucket(win.start), None,
+                                     {"state": "ok", "evaluated_at": "x", "countries": []}, [], END, officials)
+    assert snap["official_updates"] == [
+        {"at": early, "status": "identified", "name": "a", "display_at": before},
+        {"at": late, "status": "resolved", "name": "b", "display_at": late}]
+
+
+def test_an_incident_row_carries_its_lead_time_and_the_official_incident_it_is_linked_to():
+    win = snapshot.window("24h", END)
+    opened = snapshot.iso(END - 7200)
+    official = _official("vendor", (snapshot.iso(END - 5400), "investigating", None))
+    linked = {**_incident(opened), "official": official, "lead_time_seconds": 1800}
+    snap = snapshot.service_snapshot({"slug": "claude", "name": "Claude"}, win, [0] * 1440, Bucket(win.start), None,
+                                     {"state": "ok", "evaluated_at": "x", "countries": []}, [linked], END)
+    [row] = snap["incidents"]
+    assert row["lead_time_seconds"] == 1800
+    assert row["official"] == {"id": "vendor", "name": "vendor", "status": "investigating",
+                               "posted_at": snapshot.iso(END - 5400), "shortlink": None}
+
+
+@pytest.mark.parametrize("state, components, shown", [
+    ("outage", ["operational", "operational"], "operational"),
+    ("ok", ["operational", "major_outage"], "major outage"),
+    ("degraded", ["partial_outage"], None),
+    ("outage", ["degraded_performance", "major_outage"], None),
+    ("ok", ["under_maintenance"], None),
+    ("outage", None, None),
+])
+def test_the_overview_shows_the_official_status_only_when_it_disagrees_with_the_crowd(state, components, shown):
+    status = {"state": state, "evaluated_at": "x", "score": 1.0}
+    listed = None if components is None else [{"id": str(n), "name": str(n), "status": c}
+                                              for n, c in enumerate(components)]
+    row = snapshot.overview_row({"slug": "claude", "name": "Claude"}, status, 10, [], FLAT, END, listed)
+    assert (row["official"] or {}).get("label") == shown
+
+
+def test_a_service_not_checked_yet_shows_no_disagreement():
+    row = snapshot.overview_row({"slug": "claude", "name": "Claude"}, {"state": "ok"}, 0, [], FLAT, END,
+                                [{"id": "c", "name": "API", "status": "major_outage"}])
+    assert row["official"] is None

@@ -1,6 +1,6 @@
 """Figure functions: given known numbers, the figures hold exactly those numbers, bands, shades and labels."""
-from dashboards.figures import Segment, region_map, shares_chart, sparkline_points, spike_chart
-from dashboards.palette import BLUISH_GREEN, ORANGE, STATE_COLOURS, STATE_LABELS, VERMILLION
+from dashboards.figures import Marker, Segment, region_map, shares_chart, sparkline_points, spike_chart
+from dashboards.palette import BLUISH_GREEN, ORANGE, REDDISH_PURPLE, STATE_COLOURS, STATE_LABELS, VERMILLION
 from workers.summary import percent_shares
 
 TIMES = ["2026-11-26T12:00:00Z", "2026-11-26T12:01:00Z", "2026-11-26T12:02:00Z", "2026-11-26T12:03:00Z"]
@@ -47,6 +47,20 @@ def test_each_incident_stretch_is_shaded_in_its_states_colour_and_labelled_with_
     assert shades == [(TIMES[1], TIMES[2], ORANGE, "paper"), (TIMES[2], TIMES[3], VERMILLION, "paper")]
     assert [(a.x, a.text) for a in figure.layout.annotations] == [(TIMES[1], "Possible problems"),
                                                                   (TIMES[2], "Outage")]
+
+
+def test_each_official_update_is_a_dotted_line_labelled_with_its_status_and_the_time_it_was_posted():
+    markers = [Marker(TIMES[1], "investigating", "Errors <b>on</b> claude.ai", TIMES[0]),
+               Marker(TIMES[3], "identified", "Errors", TIMES[3])]
+    figure = spike_chart(TIMES[0], 60, COUNTS, BASELINE, THRESHOLD, [], "minute", uirevision="24h", markers=markers)
+    lines = [(s.type, s.x0, s.x1, s.line.dash, s.line.color) for s in figure.layout.shapes]
+    assert lines == [("line", TIMES[1], TIMES[1], "dot", REDDISH_PURPLE), ("line", TIMES[3], TIMES[3], "dot",
+                                                                           REDDISH_PURPLE)]
+    notes = figure.layout.annotations
+    assert [(a.x, a.text) for a in notes] == [(TIMES[1], "Investigating 12:01"), (TIMES[3], "Identified 12:03")]
+    assert notes[0].hovertext == ("Official status page: Errors &lt;b&gt;on&lt;/b&gt; claude.ai — investigating "
+                                  "posted 12:01 UTC, shown there as 12:00 UTC"), "a backdated post says so"
+    assert "shown there" not in notes[1].hovertext
 
 
 def test_a_range_without_reports_says_so_on_the_chart():

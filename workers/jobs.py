@@ -10,6 +10,7 @@ from aggregator.stores import data_client, queue_client
 
 from .drain import drain
 from .evaluate import evaluate
+from .poller import poll_pages
 
 
 def _drain(redis, settings: Settings, slug: str) -> int:
@@ -39,3 +40,12 @@ def evaluate_all(now: float | None = None) -> dict:
     with data_client(settings) as redis, queue_client(settings) as queue:
         result = evaluate(redis, queue, settings, list(catalog), time.time() if now is None else now)
     return asdict(result)
+
+
+def poll_status_pages(now: float | None = None) -> dict[str, str]:
+    """Run by the scheduler: read the official status page of every service that names one."""
+    settings = Settings.from_env()
+    catalog = load_catalog(settings.RADAR_SERVICES_FILE)
+    with data_client(settings) as redis:
+        return poll_pages(redis, list(catalog), settings.RADAR_STATUSPAGE_INTERVAL,
+                          settings.RADAR_STATUSPAGE_TIMEOUT, time.time() if now is None else now)

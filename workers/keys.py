@@ -98,6 +98,31 @@ def incidents(slug: str) -> str:
     return f"{_base(slug)}:incidents"
 
 
+def official(slug: str) -> str:
+    """Hash of the official incidents read from the service's status page: incident id → JSON."""
+    return f"{_base(slug)}:official"
+
+
+def official_index(slug: str) -> str:
+    """Sorted set of the service's official incident ids, scored by their start."""
+    return f"{_base(slug)}:official:index"
+
+
+def official_components(slug: str) -> str:
+    """The component statuses last read from the service's status page, as JSON."""
+    return f"{_base(slug)}:official:components"
+
+
+def official_poll(slug: str) -> str:
+    """Hash of the status page poll's state: validators for conditional requests, failures, backoff."""
+    return f"{_base(slug)}:official:poll"
+
+
+def official_polling(slug: str) -> str:
+    """Lock held while one poll of the service's status page is in flight."""
+    return f"{_base(slug)}:official:polling"
+
+
 ALL_INCIDENTS = f"{PREFIX}:incidents"
 """Sorted set of every incident id, scored by onset: the one key that belongs to no service."""
 

@@ -1,0 +1,162 @@
+"""Polling status pages served by a real HTTP server: stored, conditional, backing off, one poll per page at a time."""
+import json
+import os
+import subprocess
+import sys
+import time
+
+import pytest
+from rq import Queue
+
+from aggregator.catalog import Service
+from aggregator.settings import Settings
+from aggregator.stores import queue_client
+from workers import keys, official
+from workers.poller import poll_page, poll_pages, poll_state, retry_at
+
+from .statuspages import StatusPage, incident, update
+
+T = time.time() // 60 * 60 - 3 * 3600
+INTERVAL = 120
+
+
+@pytest.fixture
+def page():
+    with StatusPage() as server:
+        yield server
+
+
+def _poll(data, page, now=T, slug="claude"):
+    return poll_page(data, [slug], page.url, INTERVAL, 2, now)
+
+
+def test_a_poll_stores_the_pages_incidents_and_component_statuses(data, page):
+    page.publish([incident("inc1", [update("u2", "identified", T + 600), update("u1", "investigating", T)])],
+                 {"API": "major_outage", "Website": "operational"})
+    assert _poll(data, page) == "ok"
+    [stored] = official.between(data, "claude", T - 60, T + 60)
+    assert stored["id"] == "inc1" and stored["status"] == "identified"
+    assert [u["status"] for u in stored["updates"]] == ["investigating", "identified"]
+    assert official.components(data, ["claude"]) == [ [{"id": "c0", "name": "API", "status": "major_outage"},
+                                                     {"id": "c1", "name": "Website", "status": "operational"}]]
+    assert poll_state(data, "claude")["error"] is None
+
+
+def test_an_unchanged_page_is_asked_conditionally_and_answers_not_modified(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    _poll(data, page)
+    page.requests.clear()
+    assert _poll(data, page, T + INTERVAL) == "ok"
+    assert [path for path, etag in page.requests if etag] == ["/api/v2/incidents.json", "/api/v2/summary.json"]
+    page.publish([incident("inc1", [update("u2", "resolved", T + 200), update("u1", "investigating", T)])])
+    assert _poll(data, page, T + 2 * INTERVAL) == "ok"
+    [stored] = official.between(data, "claude", T - 60, T + 60)
+    assert stored["status"] == "resolved", "a changed page is read again although validators were sent"
+
+
+def test_incidents_that_fall_out_of_the_feeds_latest_50_are_kept(data, page):
+    older = [incident(f"old{n}", [update(f"o{n}", "resolved", T + n * 60)]) for n in range(50)]
+    page.publish(older[::-1])
+    _poll(data, page)
+    newer = [incident(f"new{n}", [update(f"n{n}", "resolved", T + 3600 + n * 60)]) for n in range(50)]
+    page.publish(newer[::-1])
+    _poll(data, page, T + INTERVAL)
+    stored = official.between(data, "claude", T - 60, T + 7200)
+    assert len(stored) == 100
+    assert stored[0]["id"] == "old0" and stored[-1]["id"] == "new49"
+
+
+def test_updates_the_feed_stops_listing_are_kept_with_the_incident(data, page):
+    page.publish([incident("inc1", [update("u2", "identified", T + 600), update("u1", "investigating", T)])])
+    _poll(data, page)
+    page.publish([incident("inc1", [update("u3", "resolved", T + 1200)])])
+    _poll(data, page, T + INTERVAL)
+    [stored] = official.between(data, "claude", T - 60, T + 60)
+    assert [u["id"] for u in stored["updates"]] == ["u1", "u2", "u3"]
+    assert stored["posted_at"] == time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(T))
+
+
+def test_a_page_that_hangs_or_sends_garbage_fails_alone(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    with StatusPage() as hanging, StatusPage() as garbage:
+        hanging.publish([])
+        hanging.delay = 3
+        garbage.documents = {"/api/v2/incidents.json": b"<html>oops</html>", "/api/v2/summary.json": b"{}"}
+        services = [Service("claude", "Claude", statuspage_api=page.url),
+                    Service("github", "GitHub", statuspage_api=hanging.url),
+                    Service("discord", "Discord", statuspage_api=garbage.url),
+                    Service("slack", "Slack")]
+        outcomes = poll_pages(data, services, INTERVAL, 0.5, T)
+    assert outcomes == {"claude": "ok", "github": "failed", "discord": "failed"}
+    assert len(official.between(data, "claude", T - 60, T + 60)) == 1
+    assert "timed out" in poll_state(data, "github")["error"]
+    assert poll_state(data, "discord")["error"] == "the answer is not JSON"
+
+
+def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])], {"Copilot": "partial_outage"})
+    services = [Service("github", "GitHub", statuspage_api=page.url),
+                Service("copilot", "GitHub Copilot", statuspage_api=page.url)]
+    assert poll_pages(data, services, INTERVAL, 2, T) == {"github": "ok", "copilot": "ok"}
+    assert sorted(path for path, _ in page.requests) == ["/api/v2/incidents.json", "/api/v2/summary.json"]
+    for slug in ("github", "copilot"):
+        assert [i["id"] for i in official.between(data, slug, T - 60, T + 60)] == ["inc1"]
+        assert poll_state(data, slug)["ok_at"] is not None
+    assert official.components(data, ["copilot"]) == [[{"id": "c0", "name": "Copilot", "status": "partial_outage"}]]
+
+
+def test_a_failing_page_is_tried_at_the_next_run_then_less_and_less_often(data):
+    dead = "http://127.0.0.1:9"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL - 10) == "waiting"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL) == "failed"
+    assert data.hget(keys.official_poll("claude"), "failures") == "3"
+    assert "could not be read" in poll_state(data, "claude")["error"]
+
+
+def test_the_wait_after_failures_doubles_up_to_an_hour():
+    assert retry_at(T, 1, INTERVAL) == T
+    assert [retry_at(T, n, INTERVAL) - T + 5 for n in (2, 3, 4)] == [120, 360, 840]
+    assert retry_at(T, 30, INTERVAL) == T + 3600 - 5
+
+
+def test_a_page_being_polled_is_not_polled_again_until_that_poll_ends(data, page):
+    page.publish([])
+    data.set(keys.official_polling("claude"), "another-poll", ex=60)
+    assert _poll(data, page) == "busy"
+    assert page.requests == []
+    data.delete(keys.official_polling("claude"))
+    assert _poll(data, page) == "ok"
+    assert data.get(keys.official_polling("claude")) is None, "a poll lets go of the page when it ends"
+
+
+def test_the_scheduled_job_polls_every_page_of_the_catalog_on_a_worker(app, data, run_jobs, page, tmp_path,
+                                                                      monkeypatch):
+    catalog = tmp_path / "services.toml"
+    catalog.write_text(f'[[service]]\nslug = "claude"\nname = "Claude"\nstatuspage_api = "{page.url}"\n\n'
+                       '[[service]]\nslug = "slack"\nname = "Slack"\n')
+    monkeypatch.setenv("RADAR_SERVICES_FILE", str(catalog))
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    job = Queue(keys.QUEUE, connection=app.extensions["radar"].queue).enqueue("workers.jobs.poll_status_pages")
+    run_jobs()
+    assert job.return_value() == {"claude": "ok"}
+    assert json.loads(data.hget(keys.official("claude"), "inc1"))["status"] == "investigating"
+
+
+def test_the_scheduler_queues_a_poll_of_the_status_pages_when_it_starts(redis_server, tmp_path):
+    env = dict(os.environ, REDIS_URL=redis_server.url, RADAR_STATUSPAGE_INTERVAL="300")
+    with open(tmp_path / "scheduler.log", "w") as log:
+        scheduler = subprocess.Popen([sys.executable, "-m", "aggregator", "scheduler"], env=env, stdout=log,
+                                     stderr=subprocess.STDOUT)
+    queue = Queue(keys.QUEUE, connection=queue_client(Settings.from_env(REDIS_URL=redis_server.url)))
+    try:
+        deadline = time.monotonic() + 30
+        queued = []
+        while "workers.jobs.poll_status_pages" not in queued and time.monotonic() < deadline:
+            time.sleep(0.2)
+            queued = [job.func_name for job in queue.jobs]
+    finally:
+        scheduler.terminate()
+        scheduler.wait(timeout=15)
+    assert "workers.jobs.poll_status_pages" in queued, (tmp_path / "scheduler.log").read_text()
