@@ -21,24 +21,26 @@ class Reporters:
 
     def __init__(self, redis):
         self._redis = redis
-        self._day = ""
-        self._key = b""
-        self._fetched = float("-inf")
-        self._day_number, self._day_name = None, ""
+        # Each cache is one tuple, replaced whole: a thread reads a day together with its own key, never
+        # one day's name with another day's key while a second thread is crossing midnight.
+        self._cached: tuple[str, bytes, float] = ("", b"", float("-inf"))
+        self._today: tuple[float | None, str] = (None, "")
 
     def _key_for(self, day: str, now: float) -> bytes:
-        if day != self._day or now - self._fetched > REFRESH_SECONDS:
+        cached_day, key, fetched = self._cached
+        if day != cached_day or now - fetched > REFRESH_SECONDS:
             name = keys.daily_salt(day)
             self._redis.set(name, secrets.token_hex(32), nx=True, ex=SALT_TTL)
-            self._key = bytes.fromhex(self._redis.get(name))
-            self._day, self._fetched = day, now
-        return self._key
+            key = bytes.fromhex(self._redis.get(name))
+            self._cached = (day, key, now)
+        return key
 
     def _digest(self, text: str, now: float) -> str:
-        if now // 86400 != self._day_number:  # formatting the date for every report cost more than the hash
-            self._day_number = now // 86400
-            self._day_name = datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
-        return hmac.new(self._key_for(self._day_name, now), text.encode(), hashlib.sha256).hexdigest()[:32]
+        number, day = self._today
+        if now // 86400 != number:  # formatting the date for every report cost more than the hash
+            number, day = now // 86400, datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
+            self._today = (number, day)
+        return hmac.new(self._key_for(day, now), text.encode(), hashlib.sha256).hexdigest()[:32]
 
     def reporter(self, address: str, user_agent: str, now: float) -> str:
         """The opaque id of a reporter for today; the address itself is never stored."""

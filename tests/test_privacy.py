@@ -227,3 +227,12 @@ def test_processes_agree_on_a_new_day_key_within_a_minute_after_redis_lost_it(da
     third = Reporters(data)
     later = now + REFRESH_SECONDS + 1
     assert first.reporter("192.0.2.1", "ua", later) == third.reporter("192.0.2.1", "ua", later)
+
+
+def test_reports_either_side_of_midnight_each_hash_with_their_own_days_key(data):
+    midnight = (NOW // 86400 + 1) * 86400
+    times = [midnight - 1, midnight + 1, midnight - 2, midnight + 2]
+    shared = Reporters(data)
+    hashes = [shared.reporter("198.18.0.1", "browser", t) for t in times]
+    assert hashes == [Reporters(data).reporter("198.18.0.1", "browser", t) for t in times]
+    assert hashes[0] == hashes[2] != hashes[1] == hashes[3]
