@@ -17,6 +17,8 @@ bp = Blueprint("embed", __name__, static_folder="widget", static_url_path="/embe
 WIDGET_ENDPOINTS = frozenset({"status_api.service_status", "api.series", "api.summary", "api.post_report"})
 """The API endpoints the widget calls from other sites' pages; the rest of the API stays same-origin."""
 PREFLIGHT_MAX_AGE = 86400
+CORS_HEADERS = {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": "Retry-After"}
+"""What every answer of a widget endpoint carries, refusals included (the shedding worker's 503 too)."""
 
 EMBED_CSP = ("default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self'; "
              "base-uri 'none'; form-action 'none'; frame-ancestors *")
@@ -106,8 +108,7 @@ def _open_widget_endpoints(response: Response) -> Response:
     """CORS for exactly the widget's endpoints: any origin, never credentials; preflights answered."""
     if request.endpoint not in WIDGET_ENDPOINTS:
         return response
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = "Retry-After"
+    response.headers.update(CORS_HEADERS)
     if request.method == "OPTIONS":
         response.headers["Access-Control-Allow-Methods"] = "GET, POST"
         response.headers["Access-Control-Allow-Headers"] = "Content-Type"

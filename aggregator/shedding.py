@@ -10,7 +10,7 @@ from concurrent import futures
 
 from gunicorn.workers.gthread import _DEFER, ThreadWorker
 
-from . import metrics
+from . import embed, metrics
 
 OVERLOADED = json.dumps({"error": {
     "code": "overloaded", "field": None,
@@ -39,7 +39,7 @@ class Shedding:
             if path == REPORTS_PATH:
                 metrics.REJECTED.labels("overloaded").inc()
                 # Widgets on other sites post here: without CORS they could not read that this was a 503.
-                headers.append(("Access-Control-Allow-Origin", "*"))
+                headers.extend(embed.CORS_HEADERS.items())
             start_response("503 Service Unavailable", headers)
             return [OVERLOADED]
         return self.app(environ, start_response)
