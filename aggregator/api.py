@@ -56,18 +56,20 @@ def request_address() -> str:
 def post_report():
     body = _report_body()
     r = radar()
+    now = r.clock()
+    address = request_address()
     try:
         report = parse_report(body, r.catalog)
+        header = r.settings.RADAR_COUNTRY_HEADER
+        region = geo.region_for(r.locator, address, request.headers.get(header) if header else None)
+        reporter = r.reporters.reporter(address, request.headers.get("User-Agent", ""), now)
+        client = r.reporters.client_key(address, now) if r.limits else ""
+        accepted = submit(r.data, report, reporter, region, now, r.settings.RADAR_DEDUPE_MINUTES * 60,
+                          client, r.limits)
     except RadarError as exc:
         if pages.wants_page():
             return pages.form_error(exc)
         raise
-    now = r.clock()
-    address = request_address()
-    header = r.settings.RADAR_COUNTRY_HEADER
-    region = geo.region_for(r.locator, address, request.headers.get(header) if header else None)
-    reporter = r.reporters.reporter(address, request.headers.get("User-Agent", ""), now)
-    accepted = submit(r.data, report, reporter, region, now, r.settings.RADAR_DEDUPE_MINUTES * 60)
     metrics.accepted(report.service.slug, accepted.counted)
     if accepted.needs_drain:
         enqueue_drain(report.service.slug)

@@ -12,6 +12,7 @@ from flask.json.provider import DefaultJSONProvider
 from .catalog import Catalog, load_catalog
 from .geo import open_locator
 from .identity import Reporters
+from .ratelimit import Window, parse
 from .settings import Settings
 from .stores import data_client, queue_client
 
@@ -28,6 +29,8 @@ class Radar:
     queue: redis.Redis
     locator: object
     reporters: Reporters
+    limits: tuple[Window, ...] = ()
+    """RADAR_REPORT_RATE_LIMIT's windows."""
     clock: Callable[[], float] = field(default=time.time)
 
 
@@ -60,9 +63,10 @@ def build_app(config: dict | None = None) -> Flask:
         queue=queue_client(settings),
         locator=open_locator(settings.GEOIP_DB),
         reporters=Reporters(data),
+        limits=parse(settings.RADAR_REPORT_RATE_LIMIT),
     )
 
-    from . import admin, api, apidocs, catalog_sync, errors, health, logs, metrics, pages, ratelimit, relay, security
+    from . import admin, api, apidocs, catalog_sync, errors, health, logs, metrics, pages, relay, security
     from . import official_api, status_api
     logs.init_app(app)
     errors.init_app(app)
@@ -71,7 +75,6 @@ def build_app(config: dict | None = None) -> Flask:
     catalog_sync.init_app(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(api.bp)
-    ratelimit.init_app(app, settings)
     app.register_blueprint(relay.bp)
     app.register_blueprint(status_api.bp)
     app.register_blueprint(official_api.bp)

@@ -10,6 +10,7 @@ from workers.totals import last_hour_keys
 
 from .catalog import Catalog, Service
 from .exceptions import ValidationError
+from .ratelimit import RateLimited, Window, arguments
 
 SURFACES = ("website", "desktop", "mobile", "api")
 SYMPTOMS = ("login", "errors", "slow", "blank_response", "other")
@@ -27,21 +28,38 @@ local function append(stream, counted, at)
 end
 """
 
-# Dedupe mark, stream append, the "drain queued?" flag and the last hour's count in one atomic round trip:
-# a second call per report halved the web tier's rate. Every key carries the service's hash tag, so this
-# stays one legal call on a Redis Cluster. KEYS[4..] are the buckets that hold the last hour exactly; the
-# new entry is in the stream, not yet in them, so it is added when counted.
+# The rate limit's windows, dedupe mark, stream append, the "drain queued?" flag and the last hour's count in
+# one atomic round trip: a second call per report halved the web tier's rate. Every key carries the service's
+# hash tag, so this stays one legal call on a Redis Cluster. KEYS[4..3+w] are the client's w windows, each a
+# list of its latest report times (newest first, as long as the window's amount); ARGV[10] is w, then the
+# amount and seconds of each. A report over any window is refused and leaves nothing behind. The keys after
+# the windows are the buckets that hold the last hour exactly; the new entry is in the stream, not yet in
+# them, so it is added when counted.
 _SUBMIT = _APPEND + """
+local now, windows = tonumber(ARGV[9]), tonumber(ARGV[10])
+local wait = 0
+for w = 1, windows do
+  local amount, seconds = tonumber(ARGV[9 + 2 * w]), tonumber(ARGV[10 + 2 * w])
+  local oldest = tonumber(redis.call('LINDEX', KEYS[3 + w], amount - 1))
+  if oldest and oldest > now - seconds then wait = math.max(wait, oldest + seconds - now) end
+end
+if wait > 0 then return {'', 0, 0, 0, tostring(wait)} end
+for w = 1, windows do
+  local amount, seconds = tonumber(ARGV[9 + 2 * w]), tonumber(ARGV[10 + 2 * w])
+  redis.call('LPUSH', KEYS[3 + w], ARGV[9])
+  redis.call('LTRIM', KEYS[3 + w], 0, amount - 1)
+  redis.call('EXPIRE', KEYS[3 + w], seconds)
+end
 local counted = 0
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then counted = 1 end
 local id = append(KEYS[2], counted, 4)
 local enqueue = 0
 if counted == 1 and redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then enqueue = 1 end
 local hour = counted
-for i = 4, #KEYS do
+for i = 4 + windows, #KEYS do
   hour = hour + tonumber(redis.call('HGET', KEYS[i], ARGV[3]) or 0)
 end
-return {id, counted, enqueue, hour}
+return {id, counted, enqueue, hour, '0'}
 """
 
 # The batch form for trusted relays: one call per service for many reports, each with its own dedupe mark.
@@ -125,14 +143,22 @@ def _values(report: ReportIn, region: str, now: float) -> list[str]:
     return [f"{now:.3f}", report.surface, region, report.symptom, report.comment]
 
 
-def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedupe_seconds: int) -> Accepted:
-    """Append the report to its intake stream; counted is False if this reporter was seen in the window."""
+def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedupe_seconds: int,
+           client: str = "", windows: tuple[Window, ...] = ()) -> Accepted:
+    """Append the report to its intake stream; counted is False if this reporter was seen in the window.
+
+    RateLimited if `client` (its opaque key) is over one of `windows` for this service; nothing is stored then.
+    """
     slug = report.service.slug
     script = redis.register_script(_SUBMIT)
-    entry_id, counted, enqueue, hour = script(
-        keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug), *last_hour_keys(slug, now)],
-        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, now)],
+    entry_id, counted, enqueue, hour, wait = script(
+        keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug),
+              *(keys.limit(slug, client, w.seconds) for w in windows), *last_hour_keys(slug, now)],
+        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, now), f"{now:.3f}",
+              *arguments(windows)],
     )
+    if not entry_id:
+        raise RateLimited(float(wait))
     return Accepted(id=entry_id, counted=bool(counted), needs_drain=bool(enqueue), last_hour=hour)
 
 

@@ -60,4 +60,4 @@ def wants_page() -> bool:
 def form_error(exc: RadarError):
     """The HTML answer to a form that could not be accepted."""
     metrics.note_error(exc.code)
-    return render_template("error.html", message=exc.message, field=exc.field), exc.status
+    return render_template("error.html", message=exc.message, field=exc.field), exc.status, exc.headers

@@ -65,11 +65,11 @@ def _text(raw: str) -> str:
 
 
 def _rate_limit(raw: str) -> str:
-    from limits import parse_many
+    from .ratelimit import parse
     value = raw.strip()
     if value:
         try:
-            parse_many(value)
+            parse(value)
         except ValueError:
             raise ValueError("must be limits like 10/minute;100/hour, or empty for no limit") from None
     return value
@@ -157,7 +157,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
     Setting("RADAR_REPORT_RATE_LIMIT", "60/minute", _rate_limit,
-            "reports one client address may send (moving windows, `;` between limits); empty: no limit"),
+            "reports one client address may send to one service (moving windows, `;` between limits); empty: no limit"),
     Setting("RADAR_LOG_FORMAT", "json", _log_format,
             "json: one JSON object per log line; text: plain lines for reading in a terminal"),
     Setting("PROMETHEUS_MULTIPROC_DIR", "", _text,

@@ -1,11 +1,11 @@
-"""The report endpoint's per-client rate limit: moving windows in Redis, keyed by a hash of the client."""
+"""The report endpoint's per-client rate limit: moving windows checked in the report's own Redis call."""
 from __future__ import annotations
 
 import pytest
 
 from aggregator import create_app
 from aggregator.exceptions import SettingsError
-from aggregator.ratelimit import storage_uri
+from aggregator.ratelimit import Window, parse
 from aggregator.settings import Settings
 
 from .conftest import NOW, TEST_GEOIP, post
@@ -81,15 +81,61 @@ def test_a_forged_x_forwarded_for_from_an_untrusted_client_does_not_reset_its_al
 def test_the_limiter_keeps_only_hashed_client_keys_that_expire(limited, data):
     client = limited("5/minute")
     post(client, REPORT, ip="81.2.69.142")
-    names = list(data.scan_iter("radar:limits:*"))
+    names = list(data.scan_iter("radar:*:limit:*"))
     assert len(names) == 1
+    assert names[0].startswith("radar:{claude}:limit:") and names[0].endswith(":60")
     assert "81.2.69.142" not in names[0] and "81-2-69-142" not in names[0]
     assert 0 < data.ttl(names[0]) <= 60
+    assert data.llen(names[0]) == 1
 
 
-def test_rejected_reports_count_against_the_limit(limited):
+def test_refused_reports_do_not_use_up_the_allowance(limited):
     client = limited("2/minute")
-    assert [post(client, {"service": "claude", "surface": "tv"}).status_code for _ in range(3)] == [400, 400, 429]
+    assert [post(client, {"service": "claude", "surface": "tv"}).status_code for _ in range(3)] == [400] * 3
+    assert [post(client, REPORT, ua=f"b{n}").status_code for n in range(3)] == [202, 202, 429]
+
+
+def test_a_report_over_the_limit_stores_nothing(limited, data):
+    client = limited("1/minute")
+    post(client, REPORT)
+    length = data.xlen("radar:{claude}:intake")
+    assert post(client, REPORT, ua="another browser").status_code == 429
+    assert data.xlen("radar:{claude}:intake") == length
+    assert not list(data.scan_iter("radar:{claude}:seen:*"))[1:]
+
+
+def test_deduplicated_reports_use_up_the_allowance_too(limited):
+    client = limited("2/minute")
+    answers = [post(client, REPORT) for _ in range(3)]
+    assert [a.status_code for a in answers] == [202, 202, 429]
+    assert [a.get_json().get("counted") for a in answers[:2]] == [True, False]
+
+
+def test_the_allowance_is_per_service(limited):
+    client = limited("1/minute")
+    assert post(client, REPORT).status_code == 202
+    assert post(client, {"service": "chatgpt", "surface": "website"}).status_code == 202
+    assert post(client, REPORT, ua="x").status_code == 429
+
+
+def test_the_window_moves_rather_than_restarting_on_the_clock(limited):
+    client = limited("2/minute")
+    clock = client.application.extensions["radar"]
+    start = NOW - NOW % 60 + 50  # 10 s before a clock minute ends
+    times = iter([start, start + 5, start + 15, start + 61])
+    clock.clock = lambda: next(times)
+    answers = [post(client, REPORT, ua=f"b{n}") for n in range(4)]
+    assert [a.status_code for a in answers] == [202, 202, 429, 202]
+    assert answers[2].headers["Retry-After"] == "45"
+
+
+def test_every_window_of_several_applies(limited):
+    client = limited("3/minute;4/hour")
+    clock = client.application.extensions["radar"]
+    times = iter([NOW, NOW + 1, NOW + 2, NOW + 70, NOW + 71])
+    clock.clock = lambda: next(times)
+    answers = [post(client, REPORT, ua=f"b{n}").status_code for n in range(5)]
+    assert answers == [202, 202, 202, 202, 429]
 
 
 def test_only_the_report_endpoint_is_limited(limited):
@@ -117,10 +163,17 @@ def test_a_limit_that_cannot_be_parsed_stops_start_up_naming_the_setting(value):
     assert "10/minute;100/hour" in info.value.message
 
 
-def test_the_limiter_reaches_redis_over_unix_sockets_and_tcp_alike():
-    assert storage_uri("unix:///run/redis.sock") == "redis+unix:///run/redis.sock"
-    assert storage_uri("redis://cache:6379/0") == "redis://cache:6379/0"
-    assert storage_uri("rediss://cache:6380") == "rediss://cache:6380"
+def test_limits_are_read_in_every_documented_spelling():
+    assert parse("60/minute") == (Window(60, 60),)
+    assert parse("10/minute; 100/hour") == (Window(10, 60), Window(100, 3600))
+    assert parse("30 per 5 minutes;2 PER second;1/day") == (Window(30, 300), Window(2, 1), Window(1, 86400))
+    assert parse("") == ()
+
+
+@pytest.mark.parametrize("value", ["0/minute", "10/minutely", "ten/minute", "10/minute;;x"])
+def test_a_limit_that_is_not_one_is_refused(value):
+    with pytest.raises(ValueError):
+        parse(value)
 
 
 def test_a_client_over_the_limit_is_counted_as_rate_limited_in_metrics(limited):

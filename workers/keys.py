@@ -53,6 +53,11 @@ def seen(slug: str, reporter: str) -> str:
     return f"{_base(slug)}:seen:{reporter}"
 
 
+def limit(slug: str, client: str, seconds: int) -> str:
+    """A client's (keyed hash of its address) latest report times in one rate-limit window of this length."""
+    return f"{_base(slug)}:limit:{client}:{seconds}"
+
+
 def comments(slug: str) -> str:
     """Stream of report comments, kept apart from the counts."""
     return f"{_base(slug)}:comments"
