@@ -4,6 +4,7 @@ from __future__ import annotations
 import csv
 import io
 import logging
+from dataclasses import dataclass
 
 import redis
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
@@ -15,9 +16,9 @@ from workers.totals import recent_totals
 from workers.summary import summarize
 
 from . import geo, metrics, pages, ranges
-from .app import radar
+from .app import Radar, radar
 from .exceptions import MalformedBody, RadarError, UnsupportedMediaType, ValidationError
-from .intake import SURFACES, parse_report, submit
+from .intake import SURFACES, Accepted, ReportIn, parse_report, submit
 
 log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -37,9 +38,9 @@ def _report_body():
         f"send the report as application/json or a form, not '{mimetype or 'no content type'}'")
 
 
-def enqueue_drain(slug: str) -> None:
+def enqueue_drain(r: Radar, slug: str) -> None:
     try:
-        Queue(keys.QUEUE, connection=radar().queue).enqueue(
+        Queue(keys.QUEUE, connection=r.queue).enqueue(
             "workers.jobs.drain_service", slug, job_timeout=120, result_ttl=60, failure_ttl=86400)
     except redis.RedisError as exc:
         # The report is safe in its stream; the scheduler's periodic drain will count it.
@@ -52,33 +53,60 @@ def request_address() -> str:
                               radar().settings.TRUSTED_PROXIES)
 
 
+@dataclass(frozen=True)
+class Incoming:
+    """A checked report with everything it is stored with, before anything is stored."""
+
+    report: ReportIn
+    region: str
+    reporter: str
+    client: str
+    now: float
+
+
+def incoming(r: Radar, body, address: str, user_agent: str, country: str | None) -> Incoming:
+    """Check a report's fields and work out its region and reporter; RadarError names what is wrong."""
+    report = parse_report(body, r.catalog)
+    now = r.clock()
+    region = geo.region_for(r.locator, address, country)
+    client = r.reporters.client_key(address, now) if r.limits else ""
+    return Incoming(report, region, r.reporters.reporter(address, user_agent, now), client, now)
+
+
+def store(r: Radar, item: Incoming) -> Accepted:
+    """The one durable write, then the drain it may need; RateLimited before anything is written."""
+    slug = item.report.service.slug
+    accepted = submit(r.data, item.report, item.reporter, item.region, item.now,
+                      r.settings.RADAR_DEDUPE_MINUTES * 60, item.client, r.limits)
+    metrics.accepted(slug, accepted.counted)
+    if accepted.needs_drain:
+        enqueue_drain(r, slug)
+    return accepted
+
+
+def receipt(item: Incoming, accepted: Accepted) -> dict:
+    """The 202 answer's body."""
+    return {"id": accepted.id, "service": item.report.service.slug, "surface": item.report.surface,
+            "region": item.region, "counted": accepted.counted, "reports_last_hour": accepted.last_hour}
+
+
 @bp.post("/reports")
 def post_report():
     body = _report_body()
     r = radar()
-    now = r.clock()
-    address = request_address()
+    header = r.settings.RADAR_COUNTRY_HEADER
     try:
-        report = parse_report(body, r.catalog)
-        header = r.settings.RADAR_COUNTRY_HEADER
-        region = geo.region_for(r.locator, address, request.headers.get(header) if header else None)
-        reporter = r.reporters.reporter(address, request.headers.get("User-Agent", ""), now)
-        client = r.reporters.client_key(address, now) if r.limits else ""
-        accepted = submit(r.data, report, reporter, region, now, r.settings.RADAR_DEDUPE_MINUTES * 60,
-                          client, r.limits)
+        item = incoming(r, body, request_address(), request.headers.get("User-Agent", ""),
+                        request.headers.get(header) if header else None)
+        accepted = store(r, item)
     except RadarError as exc:
         if pages.wants_page():
             return pages.form_error(exc)
         raise
-    metrics.accepted(report.service.slug, accepted.counted)
-    if accepted.needs_drain:
-        enqueue_drain(report.service.slug)
-    slug = report.service.slug
     if pages.wants_page():
-        return redirect(url_for("pages.service", slug=slug, reported=report.surface,
+        return redirect(url_for("pages.service", slug=item.report.service.slug, reported=item.report.surface,
                                 counted=int(accepted.counted), id=accepted.id), code=303)
-    return jsonify({"id": accepted.id, "service": slug, "surface": report.surface, "region": region,
-                    "counted": accepted.counted, "reports_last_hour": accepted.last_hour}), 202
+    return jsonify(receipt(item, accepted)), 202
 
 
 @bp.get("/services")

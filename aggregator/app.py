@@ -85,4 +85,6 @@ def build_app(config: dict | None = None) -> Flask:
     app.register_blueprint(embed)
     from dashboards.views import bp as dashboard
     app.register_blueprint(dashboard)
+    from .fastpath import ReportFastPath
+    app.wsgi_app = ReportFastPath(app)
     return app

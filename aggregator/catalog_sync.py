@@ -37,15 +37,14 @@ def reload() -> Catalog:
     return catalog
 
 
-def _follow() -> None:
-    if request.blueprint == "health":
-        return  # probes must answer without Redis, and quickly
-    followed: _Followed = current_app.extensions["catalog_sync"]
+def follow(app: Flask) -> None:
+    """Load the catalog again if another process has reloaded it; looks at most every CHECK_SECONDS."""
+    followed: _Followed = app.extensions["catalog_sync"]
     now = time.monotonic()
     if now - followed.checked < CHECK_SECONDS:
         return
     followed.checked = now
-    r = radar()
+    r = app.extensions["radar"]
     try:
         generation = int(r.data.get(GENERATION_KEY) or 0)
     except redis.RedisError:
@@ -58,6 +57,11 @@ def _follow() -> None:
         except CatalogError as exc:
             log.error("catalog not reloaded, the old one is kept: %s", exc.message)
     followed.generation = generation
+
+
+def _follow() -> None:
+    if request.blueprint != "health":  # probes must answer without Redis, and quickly
+        follow(current_app)
 
 
 def init_app(app: Flask) -> None:

@@ -15,10 +15,18 @@ log = logging.getLogger(__name__)
 
 RETRY_AFTER_SECONDS = 5
 
+STORE_DOWN = "data temporarily unavailable — try again in a few seconds"
+UNEXPECTED = "something went wrong on our side; it has been logged"
+
+
+def shape(code: str, message: str, field: str | None = None) -> dict:
+    """The body of every error answer."""
+    return {"error": {"code": code, "message": message, "field": field}}
+
 
 def error_response(status: int, code: str, message: str, field: str | None = None):
     metrics.note_error(code)
-    response = jsonify({"error": {"code": code, "message": message, "field": field}})
+    response = jsonify(shape(code, message, field))
     response.status_code = status
     if status in (429, 503):
         response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
@@ -46,7 +54,7 @@ def _http_error(exc: HTTPException):
 
 def _redis_down(exc: redis.RedisError):
     log.warning("data store unavailable: %s", exc)
-    error = DataUnavailable("data temporarily unavailable — try again in a few seconds")
+    error = DataUnavailable(STORE_DOWN)
     if request.blueprint == "pages" or pages.wants_page():
         metrics.note_error(error.code)
         return (render_template("error.html", message=error.message), error.status,
@@ -56,7 +64,7 @@ def _redis_down(exc: redis.RedisError):
 
 def _unexpected(exc: Exception):
     log.exception("unhandled error")
-    return error_response(500, "internal_error", "something went wrong on our side; it has been logged")
+    return error_response(500, "internal_error", UNEXPECTED)
 
 
 def init_app(app: Flask) -> None:

@@ -8,6 +8,7 @@ import logging.config
 import re
 import time
 import uuid
+from contextvars import ContextVar
 from datetime import datetime, timezone
 
 from flask import Flask, g, has_request_context, request
@@ -22,6 +23,9 @@ REQUEST_FIELDS = ("request_id", "method", "path", "status", "duration_ms")
 
 access = logging.getLogger("aggregator.access")
 
+SERVING: ContextVar[str | None] = ContextVar("request_id", default=None)
+"""The id of the request being served outside Flask (see `fastpath`); inside Flask it is in `g`."""
+
 
 def request_id(incoming: str | None) -> str:
     """The incoming X-Request-ID if it is a plain token, else a new random one."""
@@ -34,7 +38,11 @@ class RequestIdFilter(logging.Filter):
     """Puts the current request's id on each record logged while it is being served."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if not hasattr(record, "request_id") and has_request_context() and "request_id" in g:
+        if hasattr(record, "request_id"):
+            return True
+        if SERVING.get() is not None:
+            record.request_id = SERVING.get()
+        elif has_request_context() and "request_id" in g:
             record.request_id = g.request_id
         return True
 
@@ -123,13 +131,16 @@ def _start():
     g.request_started = time.perf_counter()
 
 
+def access_line(method: str, path: str, status: int, started: float, **extra) -> None:
+    """The one access line of a request; the path only: never the client's address, and no query string."""
+    access.info("%s %s %s", method, path, status,
+                extra={"method": method, "path": path, "status": status,
+                       "duration_ms": round((time.perf_counter() - started) * 1000, 1), **extra})
+
+
 def _finish(response):
     response.headers[REQUEST_ID_HEADER] = g.request_id
-    duration_ms = round((time.perf_counter() - g.request_started) * 1000, 1)
-    # The path only: never the client's address, and no query string.
-    access.info("%s %s %s", request.method, request.path, response.status_code,
-                extra={"method": request.method, "path": request.path, "status": response.status_code,
-                       "duration_ms": duration_ms})
+    access_line(request.method, request.path, response.status_code, g.request_started)
     return response
 
 

@@ -33,9 +33,13 @@ def note_error(code: str) -> None:
     g.error_code = code
 
 
+def rejected(code: str) -> None:
+    REJECTED.labels(code).inc()
+
+
 def _count_rejection(response):
     if request.endpoint == REPORT_ENDPOINT and response.status_code >= 400:
-        REJECTED.labels(g.get("error_code", str(response.status_code))).inc()
+        rejected(g.get("error_code", str(response.status_code)))
     return response
 
 

@@ -198,7 +198,8 @@ RESPONSES = {
     "RelayDisabled": error("batches are off: `RADAR_RELAY_KEYS` is empty (`disabled`)"),
     "Busy503": error("the data store cannot be reached (`data_unavailable`), or the server is taking more "
                      "reports than it can answer in time (`overloaded`); nothing was stored", headers=RETRY_AFTER),
-    "RateLimited": error("too many reports from this client address (`rate_limited`)", headers=RETRY_AFTER),
+    "RateLimited": error("too many reports for this service from this client address (`rate_limited`)",
+                         headers=RETRY_AFTER),
     "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
     "Busy": error(f"the incident is resolved already, has {MAX_NOTES} notes, or detection is updating it right "
                   "now (`conflict`)"),

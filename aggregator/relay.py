@@ -92,7 +92,7 @@ def post_batch():
             raise type(exc)(f"{where}: {exc.message}", field=where) from None
     answers, to_drain = submit_many(r.data, batch, now, r.settings.RADAR_DEDUPE_MINUTES * 60)
     for slug in sorted(to_drain):
-        enqueue_drain(slug)
+        enqueue_drain(r, slug)
     counted = sum(c for _, c in answers)
     outcomes = Counter((item.report.service.slug, c) for item, (_, c) in zip(batch, answers))
     for (slug, was_counted), amount in outcomes.items():

@@ -24,13 +24,20 @@ HEADERS = {
 }
 
 
-def add_headers(response: Response) -> Response:
-    for name, value in HEADERS.items():
-        response.headers.setdefault(name, value)
+def missing(present) -> dict[str, str]:
+    """The security headers a response with the headers `present` (case-insensitive names) still needs."""
+    needed = {name: value for name, value in HEADERS.items() if name not in present}
     # The older header for browsers without frame-ancestors, only where the policy forbids framing: an
     # embeddable page's own policy allows it, and this header would contradict it.
-    if "frame-ancestors 'none'" in response.headers["Content-Security-Policy"]:
-        response.headers.setdefault("X-Frame-Options", "DENY")
+    policy = present["Content-Security-Policy"] if "Content-Security-Policy" in present else HEADERS[
+        "Content-Security-Policy"]
+    if "frame-ancestors 'none'" in policy and "X-Frame-Options" not in present:
+        needed["X-Frame-Options"] = "DENY"
+    return needed
+
+
+def add_headers(response: Response) -> Response:
+    response.headers.update(missing(response.headers))
     return response
 
 
