@@ -38,6 +38,16 @@ def test_a_batch_is_counted_exactly_once_per_report(relay, data, run_jobs):
     assert data.hget(keys.bucket("chatgpt", keys.MINUTE, minute), "total") == "200"
 
 
+def test_relayed_text_reaches_the_stream_exactly_and_each_id_names_its_own_entry(relay, data):
+    comments = ["Ünïcode ✓ 🚨", 'quotes " and \\ backslash', "tab\there, new\nline", "nul \u0000 inside", ""]
+    reports = [_report(n, comment=text, symptom="login" if text else "") for n, text in enumerate(comments)]
+    ids = _send(relay, reports).get_json()["ids"]
+    for entry_id, text in zip(ids, comments):
+        (_, fields), = data.xrange(keys.intake("claude"), entry_id, entry_id)
+        assert fields.get("comment", "") == text
+        assert fields.get("symptom", "") == ("login" if text else "")
+
+
 def test_a_relayed_client_is_placed_by_its_address_unless_the_relay_names_its_region(relay, data, run_jobs):
     _send(relay, [_report(1, client="81.2.69.142"), _report(2, client="81.2.69.142", region="DE")])
     run_jobs()
