@@ -1,12 +1,18 @@
 """Crowd lead time: an outage replayed through intake, a status page that catches up later, and the link between."""
+import json
+import time
+
 import pytest
 
+from workers import incidents, official
+from workers.detect import State
 from workers.drain import drain
 from workers.incidents import search
 from workers.lead import link, matches, table
 from workers.poller import poll_page
+from workers.statuspage import parse_incidents
 
-from .statuspages import StatusPage, incident, update
+from .statuspages import StatusPage, incident, incidents_doc, update
 from .test_incidents import _at, _evaluate, _history, _iso, _submit
 
 HOUR = 3600
@@ -138,3 +144,41 @@ def test_an_unknown_service_has_no_official_side(client):
     response = client.get("/api/v1/services/nope/official")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "unknown_service"
+
+
+def _stored_outages(data, onsets):
+    """Resolved half-hour crowd outages of claude at these times, and one official incident posted about each."""
+    with data.pipeline(transaction=False) as pipe:
+        for onset in onsets:
+            crowd = incidents.open_incident("claude", None, State.OUTAGE, onset, onset + 120)
+            incidents.resolve(crowd, onset + 1800)
+            incidents.save(pipe, crowd, time.time())
+        pipe.execute()
+    posts = [incident(f"vendor{n}", [update(f"u{n}", "resolved", onset + 600)]) for n, onset in enumerate(onsets)]
+    official.store_incidents(data, "claude", parse_incidents(json.dumps(incidents_doc(posts))), time.time())
+
+
+def test_the_lead_time_table_holds_the_incidents_with_an_onset_from_to_and_at_most_limit(client, data):
+    onsets = [_at(0), _at(600), _at(1200), _at(1800)]
+    _stored_outages(data, onsets)
+
+    def listed(query):
+        answer = client.get(f"/api/v1/services/claude/official?{query}").get_json()
+        return [row["official_id"] for row in answer["lead_times"]]
+
+    assert listed("") == ["vendor3", "vendor2", "vendor1", "vendor0"]
+    assert listed(f"from={_iso(_at(600))}&to={_iso(_at(1800))}") == ["vendor2", "vendor1"]
+    assert listed(f"from={int(_at(1200))}") == ["vendor3", "vendor2"]
+    assert listed("limit=3") == ["vendor3", "vendor2", "vendor1"]
+    assert listed(f"to={_iso(_at(1800))}&limit=1") == ["vendor2"]
+
+
+@pytest.mark.parametrize("query, field", [
+    ("from=yesterday", "from"), ("to=1e99", "to"), ("from=2026-11-26T12:00:00Z&to=2026-11-26T11:00:00Z", "from"),
+    ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"), ("limit=-1", "limit"),
+])
+def test_a_wrong_range_or_limit_of_the_lead_time_table_is_a_400_naming_the_field(client, query, field):
+    response = client.get(f"/api/v1/services/claude/official?{query}")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid" and error["field"] == field, error
