@@ -50,13 +50,16 @@ def summary_doc(incidents: list[dict], components: dict[str, str]) -> dict:
 class StatusPage:
     """Serves /api/v2/incidents.json and /api/v2/summary.json from `documents`, which a test may change.
 
-    Answers 304 to a matching If-None-Match, counts requests, and can hang or send garbage.
+    Answers 304 to a matching If-None-Match, counts requests, and can hang, send garbage, or trickle an answer
+    a byte at a time (`trickle`: seconds between bytes, per path; `sent`: bytes each path's answer got out).
     """
 
     def __init__(self):
         self.documents: dict[str, bytes] = {}
         self.requests: list[tuple[str, str | None]] = []
         self.delay = 0.0
+        self.trickle: dict[str, float] = {}
+        self.sent: dict[str, int] = {}
         page = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,12 +76,28 @@ class StatusPage:
                     self.send_response(304)
                     self.end_headers()
                     return
+                if self.path in page.trickle:
+                    self._trickle(etag, body, page.trickle[self.path])
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("ETag", etag)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
+
+            def _trickle(self, etag, body, pause):
+                """The whole answer, status line and headers too, one byte per pause until the client goes away."""
+                head = (f"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nETag: {etag}\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n").encode()
+                page.sent[self.path] = 0
+                try:
+                    for byte in head + body:
+                        self.wfile.write(bytes([byte]))
+                        page.sent[self.path] += 1
+                        time.sleep(pause)
+                except OSError:
+                    pass
 
             def log_message(self, *args):
                 pass

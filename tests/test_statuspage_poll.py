@@ -93,6 +93,26 @@ def test_a_page_that_hangs_or_sends_garbage_fails_alone(data, page):
     assert poll_state(data, "discord")["error"] == "the answer is not JSON"
 
 
+@pytest.mark.parametrize("path", ["/api/v2/incidents.json", "/api/v2/summary.json"])
+def test_a_page_that_trickles_its_answer_is_cut_off_at_the_timeout(data, page, path):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    # A byte every 20 ms: no wait between bytes comes near the timeout, but the whole answer would take a minute.
+    page.trickle = {path: 0.02}
+    assert _poll(data, page) == "failed"
+    assert poll_state(data, "claude")["error"] == f"{page.url}{path} timed out: no whole answer within 2 s"
+    assert official.between(data, "claude", T - 60, T + 60) == []
+    assert 0 < page.sent[path] < len(page.documents[path]), "the poller hung up before the answer was complete"
+    assert data.get(keys.official_polling("claude")) is None
+
+
+def test_the_timeout_holds_for_both_documents_of_a_poll_together(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    page.delay = 0.7
+    assert poll_page(data, ["claude"], page.url, INTERVAL, 1, T) == "failed"
+    assert [path for path, _ in page.requests] == ["/api/v2/incidents.json", "/api/v2/summary.json"]
+    assert "/api/v2/summary.json timed out" in poll_state(data, "claude")["error"]
+
+
 def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page):
     page.publish([incident("inc1", [update("u1", "investigating", T)])], {"Copilot": "partial_outage"})
     services = [Service("github", "GitHub", statuspage_api=page.url),
