@@ -30,6 +30,15 @@ def _histogram(name: str, documentation: str, histogram: stats.Histogram, stored
     return HistogramMetricFamily(name, documentation, buckets=buckets, sum_value=total)
 
 
+def _polls(stored: dict) -> CounterMetricFamily:
+    polls = CounterMetricFamily("radar_statuspage_polls", "official status page polls by page and outcome",
+                                labels=["page", "outcome"])
+    for field, n in sorted(stored.items()):
+        outcome, _, page = field.partition(":")
+        polls.add_metric([page, outcome], int(n))
+    return polls
+
+
 class StoreCollector:
     """A prometheus_client collector over the app's two Redis clients; Redis down shows as radar_store_up 0."""
 
@@ -68,8 +77,9 @@ class StoreCollector:
                                       labels=["state"])
         for state, n in sorted(open_incidents(read_statuses(r.data, slugs)).items()):
             incidents.add_metric([state], n)
-        size, seconds = stats.read_hashes(r.data, [stats.DRAIN_BATCH_SIZE.name, stats.DRAIN_BATCH_SECONDS.name])
-        return [length, lag, incidents,
+        size, seconds, polled = stats.read_hashes(r.data, [stats.DRAIN_BATCH_SIZE.name,
+                                                            stats.DRAIN_BATCH_SECONDS.name, stats.STATUSPAGE_POLLS])
+        return [length, lag, incidents, _polls(polled),
                 _histogram("radar_drain_batch_size", "reports counted per drain batch", stats.DRAIN_BATCH_SIZE, size),
                 _histogram("radar_drain_batch_seconds", "seconds to read and apply one drain batch",
                            stats.DRAIN_BATCH_SECONDS, seconds)]

@@ -46,7 +46,7 @@ def test_an_unchanged_page_is_asked_conditionally_and_answers_not_modified(data,
     page.publish([incident("inc1", [update("u1", "investigating", T)])])
     _poll(data, page)
     page.requests.clear()
-    assert _poll(data, page, T + INTERVAL) == "ok"
+    assert _poll(data, page, T + INTERVAL) == "not_modified"
     assert [path for path, etag in page.requests if etag] == ["/api/v2/incidents.json", "/api/v2/summary.json"]
     page.publish([incident("inc1", [update("u2", "resolved", T + 200), update("u1", "investigating", T)])])
     assert _poll(data, page, T + 2 * INTERVAL) == "ok"
@@ -87,7 +87,7 @@ def test_a_page_that_hangs_or_sends_garbage_fails_alone(data, page):
                     Service("discord", "Discord", statuspage_api=garbage.url),
                     Service("slack", "Slack")]
         outcomes = poll_pages(data, services, INTERVAL, 0.5, T)
-    assert outcomes == {"claude": "ok", "github": "failed", "discord": "failed"}
+    assert outcomes == {"claude": "ok", "github": "timeout", "discord": "garbage"}
     assert len(official.between(data, "claude", T - 60, T + 60)) == 1
     assert "timed out" in poll_state(data, "github")["error"]
     assert poll_state(data, "discord")["error"] == "the answer is not JSON"
@@ -98,7 +98,7 @@ def test_a_page_that_trickles_its_answer_is_cut_off_at_the_timeout(data, page, p
     page.publish([incident("inc1", [update("u1", "investigating", T)])])
     # A byte every 20 ms: no wait between bytes comes near the timeout, but the whole answer would take a minute.
     page.trickle = {path: 0.02}
-    assert _poll(data, page) == "failed"
+    assert _poll(data, page) == "timeout"
     assert poll_state(data, "claude")["error"] == f"{page.url}{path} timed out: no whole answer within 2 s"
     assert official.between(data, "claude", T - 60, T + 60) == []
     assert 0 < page.sent[path] < len(page.documents[path]), "the poller hung up before the answer was complete"
@@ -108,7 +108,7 @@ def test_a_page_that_trickles_its_answer_is_cut_off_at_the_timeout(data, page, p
 def test_the_timeout_holds_for_both_documents_of_a_poll_together(data, page):
     page.publish([incident("inc1", [update("u1", "investigating", T)])])
     page.delay = 0.7
-    assert poll_page(data, ["claude"], page.url, INTERVAL, 1, T) == "failed"
+    assert poll_page(data, ["claude"], page.url, INTERVAL, 1, T) == "timeout"
     assert [path for path, _ in page.requests] == ["/api/v2/incidents.json", "/api/v2/summary.json"]
     assert "/api/v2/summary.json timed out" in poll_state(data, "claude")["error"]
 
@@ -127,10 +127,10 @@ def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page)
 
 def test_a_failing_page_is_tried_at_the_next_run_then_less_and_less_often(data):
     dead = "http://127.0.0.1:9"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T) == "failed"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T) == "error"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL) == "error"
     assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL - 10) == "waiting"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL) == "error"
     assert data.hget(keys.official_poll("claude"), "failures") == "3"
     assert "could not be read" in poll_state(data, "claude")["error"]
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 from aggregator.ranges import iso
 
-from . import keys
+from . import keys, stats
 from .deadline import Deadline
 from .evaluate import RELEASE_LOCK
 from .incidents import RETENTION
@@ -39,6 +39,15 @@ class PollError(Exception):
     """A page that could not be read: unreachable, too slow, an HTTP error or an answer too large."""
 
 
+class PollTimeout(PollError):
+    """A page that did not send its whole answer in time."""
+
+
+OUTCOMES = ("ok", "not_modified", "timeout", "error", "garbage")
+"""What a poll that asked the page came to, as `radar_statuspage_polls_total` counts it: read and stored, both
+documents unchanged since the last poll, too slow, unreachable or an HTTP error, not Statuspage JSON."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """A page's answer: the body, or None when it is not modified since the validators were given."""
@@ -55,7 +64,7 @@ def fetch(url: str, etag: str | None, modified: str | None, deadline: Deadline) 
         headers["If-None-Match"] = etag
     if modified:
         headers["If-Modified-Since"] = modified
-    late = PollError(f"{url} timed out: no whole answer within {deadline.seconds:g} s")
+    late = PollTimeout(f"{url} timed out: no whole answer within {deadline.seconds:g} s")
     if deadline.over:
         raise late
     try:
@@ -88,8 +97,9 @@ def retry_at(now: float, failures: int, interval: int) -> float:
     return now + wait - _SLACK if wait else now
 
 
-def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: float) -> dict:
-    """Read both feeds, `timeout` seconds for the two, and store what changed; the validators for the next poll."""
+def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: float) -> tuple[dict, bool]:
+    """Read both feeds, `timeout` seconds for the two, and store what changed; the validators for the next poll,
+    and whether either feed had changed."""
     validators = {}
     with Deadline(timeout) as deadline:
         answers = [(name, fetch(base.rstrip("/") + path, state.get(f"etag:{name}"), state.get(f"modified:{name}"),
@@ -103,7 +113,7 @@ def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: 
                 if listed is not None:
                     store_components(redis, slug, listed, now)
         validators.update({f"etag:{name}": answer.etag or "", f"modified:{name}": answer.modified or ""})
-    return validators
+    return validators, any(answer.body is not None for _, answer in answers)
 
 
 def _record(redis, slugs: list[str], fields: dict) -> None:
@@ -114,8 +124,15 @@ def _record(redis, slugs: list[str], fields: dict) -> None:
         pipe.execute()
 
 
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, PollTimeout):
+        return "timeout"
+    return "garbage" if isinstance(exc, StatuspageError) else "error"
+
+
 def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float, now: float) -> str:
-    """Poll one page for the services naming it, unless it is backing off or being polled: ok, failed, waiting, busy.
+    """Poll one page for the services naming it, unless it is backing off (`waiting`) or being polled (`busy`);
+    else the poll's outcome, one of OUTCOMES.
 
     The first service holds the page's lock and validators, so the page is asked once whoever else names it.
     """
@@ -128,17 +145,21 @@ def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float,
     if not redis.set(keys.official_polling(slug), token, nx=True, ex=int(timeout + 60)):
         return "busy"
     try:
-        validators = _read(redis, slugs, base, state, timeout, now)
+        validators, changed = _read(redis, slugs, base, state, timeout, now)
     except (PollError, StatuspageError) as exc:
         failures = int(state.get("failures") or 0) + 1
         log.warning("status page %s: %s (failure %d in a row)", base, exc, failures)
         _record(redis, slugs, {"failures": failures, "error": str(exc), "polled_at": now,
                               "retry_at": retry_at(now, failures, interval)})
-        return "failed"
+        outcome = _failure(exc)
+    else:
+        _record(redis, slugs, {"failures": 0, "error": "", "polled_at": now, "ok_at": now, "retry_at": 0,
+                               **validators})
+        outcome = "ok" if changed else "not_modified"
     finally:
         redis.register_script(RELEASE_LOCK)(keys=[keys.official_polling(slug)], args=[token])
-    _record(redis, slugs, {"failures": 0, "error": "", "polled_at": now, "ok_at": now, "retry_at": 0, **validators})
-    return "ok"
+    stats.record_poll(redis, base, outcome)
+    return outcome
 
 
 def poll_pages(redis, services, interval: int, timeout: float, now: float) -> dict[str, str]:

@@ -45,6 +45,8 @@ DRAIN_BATCH_SIZE = Histogram("drain-batch-size", (1, 10, 50, 100, 250, 500, 1000
 DRAIN_BATCH_SECONDS = Histogram("drain-batch-seconds", (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 WEBHOOK_DELIVERIES = "webhook-deliveries"
 """Hash of delivery attempts, one field per `<kind>:<outcome>`."""
+STATUSPAGE_POLLS = "statuspage-polls"
+"""Hash of status page polls, one field per `<outcome>:<page URL>`."""
 
 
 def _observe(pipe, histogram: Histogram, value: float) -> None:
@@ -67,6 +69,14 @@ def record_delivery(redis, kind: str, outcome: str) -> None:
     with redis.pipeline(transaction=False) as pipe:
         pipe.hincrby(keys.stats(WEBHOOK_DELIVERIES), f"{kind}:{outcome}", 1)
         pipe.expire(keys.stats(WEBHOOK_DELIVERIES), STATS_TTL)
+        pipe.execute()
+
+
+def record_poll(redis, page: str, outcome: str) -> None:
+    """One poll of the status page at `page` and its outcome (ok, not_modified, timeout, error, garbage)."""
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.hincrby(keys.stats(STATUSPAGE_POLLS), f"{outcome}:{page}", 1)
+        pipe.expire(keys.stats(STATUSPAGE_POLLS), STATS_TTL)
         pipe.execute()
 
 
