@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from aggregator.stores import queue_client
 from workers import keys, official
 from workers.poller import poll_page, poll_pages, poll_state, retry_at
 
+from .conftest import post
 from .statuspages import StatusPage, incident, update
 
 T = time.time() // 60 * 60 - 3 * 3600
@@ -149,6 +151,45 @@ def test_a_page_being_polled_is_not_polled_again_until_that_poll_ends(data, page
     data.delete(keys.official_polling("claude"))
     assert _poll(data, page) == "ok"
     assert data.get(keys.official_polling("claude")) is None, "a poll lets go of the page when it ends"
+
+
+def test_two_polls_of_one_page_at_the_same_time_ask_it_once(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    page.delay = 0.5
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def poll():
+        start.wait()
+        outcomes.append(_poll(data, page))
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["busy", "ok"]
+    assert sorted(path for path, _ in page.requests) == ["/api/v2/incidents.json", "/api/v2/summary.json"]
+
+
+def test_a_hanging_and_a_garbled_page_hold_up_neither_counting_nor_detection(app, client, data, run_jobs, tmp_path,
+                                                                          monkeypatch):
+    with StatusPage() as hanging, StatusPage() as garbled:
+        hanging.publish([])
+        hanging.delay = 5
+        garbled.documents = {"/api/v2/incidents.json": b"\x00\xff", "/api/v2/summary.json": b"[]"}
+        catalog = tmp_path / "services.toml"
+        catalog.write_text(f'[[service]]\nslug = "claude"\nname = "Claude"\nstatuspage_api = "{hanging.url}"\n\n'
+                           f'[[service]]\nslug = "github"\nname = "GitHub"\nstatuspage_api = "{garbled.url}"\n')
+        monkeypatch.setenv("RADAR_SERVICES_FILE", str(catalog))
+        monkeypatch.setenv("RADAR_STATUSPAGE_TIMEOUT", "1")
+        queue = Queue(keys.QUEUE, connection=app.extensions["radar"].queue)
+        poll = queue.enqueue("workers.jobs.poll_status_pages")
+        assert post(client, {"service": "claude", "surface": "website"}).status_code == 202
+        evaluation = queue.enqueue("workers.jobs.evaluate_all")
+        run_jobs()
+    assert poll.return_value() == {"claude": "timeout", "github": "garbage"}
+    assert data.xlen(keys.intake("claude")) == 0, "the report was counted after the poll"
+    assert evaluation.is_finished and evaluation.return_value()["services"] == 2
 
 
 def test_the_scheduled_job_polls_every_page_of_the_catalog_on_a_worker(app, data, run_jobs, page, tmp_path,
