@@ -91,6 +91,8 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
             assert crowd["opened_at"] == _iso(_at(10))
             if status is None:
                 assert crowd["official"] is None and crowd["lead_time_seconds"] is None
+                board = client.get(f"/dashboard/claude/data?range=6h&to={_iso(_at(minute))}").get_json()
+                assert crowd["resolved_at"] is None and "not posted by the vendor yet" in board["panels"]["incidents"]
                 continue
             assert crowd["official"]["status"] == status
             assert crowd["lead_time_seconds"] == 30 * 60, "the first update's created_at, not its backdated display_at"
@@ -126,7 +128,7 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
         f"Resolved {_iso(_at(125))[11:16]}"]
     assert "the crowd knew 30 min earlier" in board["panels"]["incidents"]
     assert f"identified (“Elevated errors”) at <time datetime=\"{_iso(_at(75))}\">" in board["panels"]["spike"]
-    assert "not posted by the vendor" in board["panels"]["incidents"]
+    assert "not posted by the vendor</td>" in board["panels"]["incidents"], "no 'yet' once it is over"
     overview = client.get("/dashboard/data").get_json()
     [row] = [r for r in overview["rows"] if r["slug"] == "claude"]
     assert row["status"]["state"] == "ok" and row["official"]["label"] == "major outage"
