@@ -11,6 +11,7 @@ from rq.registry import FailedJobRegistry
 from workers import keys, stats
 from workers.drain import intake_lag
 from workers.evaluate import read_statuses
+from workers.poller import OUTCOMES
 
 INCIDENT_STATES = ("degraded", "outage")
 
@@ -30,12 +31,16 @@ def _histogram(name: str, documentation: str, histogram: stats.Histogram, stored
     return HistogramMetricFamily(name, documentation, buckets=buckets, sum_value=total)
 
 
-def _polls(stored: dict) -> CounterMetricFamily:
+def _polls(stored: dict, pages: list[str]) -> CounterMetricFamily:
+    """Polls by page and outcome; every outcome of every page in the catalog, so that a first failure is a rise."""
+    counts = Counter({(page, outcome): 0 for page in pages for outcome in OUTCOMES})
+    for field, n in stored.items():
+        outcome, _, page = field.partition(":")
+        counts[(page, outcome)] += int(n)
     polls = CounterMetricFamily("radar_statuspage_polls", "official status page polls by page and outcome",
                                 labels=["page", "outcome"])
-    for field, n in sorted(stored.items()):
-        outcome, _, page = field.partition(":")
-        polls.add_metric([page, outcome], int(n))
+    for (page, outcome), n in sorted(counts.items()):
+        polls.add_metric([page, outcome], n)
     return polls
 
 
@@ -79,7 +84,8 @@ class StoreCollector:
             incidents.add_metric([state], n)
         size, seconds, polled = stats.read_hashes(r.data, [stats.DRAIN_BATCH_SIZE.name,
                                                             stats.DRAIN_BATCH_SECONDS.name, stats.STATUSPAGE_POLLS])
-        return [length, lag, incidents, _polls(polled),
+        pages = sorted({s.statuspage_api for s in r.catalog if s.statuspage_api})
+        return [length, lag, incidents, _polls(polled, pages),
                 _histogram("radar_drain_batch_size", "reports counted per drain batch", stats.DRAIN_BATCH_SIZE, size),
                 _histogram("radar_drain_batch_seconds", "seconds to read and apply one drain batch",
                            stats.DRAIN_BATCH_SECONDS, seconds)]
