@@ -64,20 +64,21 @@ def record_batch(redis, size: int, seconds: float) -> None:
         pipe.execute()
 
 
+def _tally(redis, name: str, field: str) -> None:
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.hincrby(keys.stats(name), field, 1)
+        pipe.expire(keys.stats(name), STATS_TTL)
+        pipe.execute()
+
+
 def record_delivery(redis, kind: str, outcome: str) -> None:
     """One webhook delivery attempt of `kind` (json, slack) and its outcome (delivered, failed, rejected)."""
-    with redis.pipeline(transaction=False) as pipe:
-        pipe.hincrby(keys.stats(WEBHOOK_DELIVERIES), f"{kind}:{outcome}", 1)
-        pipe.expire(keys.stats(WEBHOOK_DELIVERIES), STATS_TTL)
-        pipe.execute()
+    _tally(redis, WEBHOOK_DELIVERIES, f"{kind}:{outcome}")
 
 
 def record_poll(redis, page: str, outcome: str) -> None:
     """One poll of the status page at `page` and its outcome (ok, not_modified, timeout, error, garbage)."""
-    with redis.pipeline(transaction=False) as pipe:
-        pipe.hincrby(keys.stats(STATUSPAGE_POLLS), f"{outcome}:{page}", 1)
-        pipe.expire(keys.stats(STATUSPAGE_POLLS), STATS_TTL)
-        pipe.execute()
+    _tally(redis, STATUSPAGE_POLLS, f"{outcome}:{page}")
 
 
 def _text(value) -> str:
