@@ -26,5 +26,4 @@ def service_official(slug: str):
         return jsonify({**answer, "lead_times": [], "median_lead_time_seconds": None, "never_acknowledged": []})
     window = r.settings.RADAR_STATUSPAGE_MATCH_MINUTES * 60
     crowd = incidents.search(r.data, service=service.slug, start=start, end=end, country="none", limit=limit)
-    officials = lead.officials_near(r.data, service.slug, crowd, window, r.clock())
-    return jsonify({**answer, **lead.table(crowd, officials, window)})
+    return jsonify({**answer, **lead.table(lead.with_official(r.data, crowd, window, r.clock()))})

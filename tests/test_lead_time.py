@@ -8,7 +8,7 @@ from workers import incidents, official
 from workers.detect import State
 from workers.drain import drain
 from workers.incidents import search
-from workers.lead import link, matches, table
+from workers.lead import link, linked, matches, table
 from workers.poller import poll_page
 from workers.statuspage import parse_incidents
 
@@ -54,7 +54,7 @@ def test_the_table_lists_lead_times_and_the_incidents_the_vendor_never_acknowled
     acknowledged, ignored, ongoing = (_crowd("seen", _at(10), _at(30)), _crowd("ignored", _at(1000), _at(1020)),
                                       _crowd("ongoing", _at(5000), None))
     posted = _official("o", _at(40), _at(120))
-    result = table([ongoing, ignored, acknowledged], [posted], 60 * 60)
+    result = table([linked(c, [posted], 60 * 60) for c in (ongoing, ignored, acknowledged)])
     assert [(r["incident_id"], r["lead_time_seconds"]) for r in result["lead_times"]] == [
         ("ongoing", None), ("ignored", None), ("seen", 1800)]
     assert [r["incident_id"] for r in result["never_acknowledged"]] == ["ignored"], \
@@ -129,6 +129,9 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
     assert "the crowd knew 30 min earlier" in board["panels"]["incidents"]
     assert f"identified (“Elevated errors”) at <time datetime=\"{_iso(_at(75))}\">" in board["panels"]["spike"]
     assert "not posted by the vendor</td>" in board["panels"]["incidents"], "no 'yet' once it is over"
+    assert ("Over its last 2 service-wide incidents the crowd knew a median 30 min before the official status page "
+            "posted;\n  1 resolved without a post from the vendor.") in board["panels"]["incidents"]
+    assert board["snapshot"]["lead"] == {"incidents": 2, "median_seconds": 1800, "never": 1}
     overview = client.get("/dashboard/data").get_json()
     [row] = [r for r in overview["rows"] if r["slug"] == "claude"]
     assert row["status"]["state"] == "ok" and row["official"]["label"] == "major outage"
@@ -136,6 +139,7 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
 
 
 def test_a_service_without_a_status_page_has_no_table_and_no_unacknowledged_incidents(client):
+    assert client.get("/dashboard/slack/data").get_json()["snapshot"]["lead"] is None
     answer = client.get("/api/v1/services/slack/official").get_json()
     assert answer == {"service": "slack", "statuspage_api": None, "polled_at": None, "ok_at": None, "error": None,
                       "components": None, "lead_times": [], "median_lead_time_seconds": None,
