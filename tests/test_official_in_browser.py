@@ -67,11 +67,14 @@ def test_the_vendors_posts_are_marked_on_the_spike_chart_and_the_incident_shows_
     assert crowd["official"]["id"] == "vendor1" and crowd["lead_time_seconds"] > 0
     incidents = page.locator("[data-panel=incidents]")
     assert f"the crowd knew {crowd['lead_time_seconds'] // 60} min earlier" in incidents.inner_text()
+    assert incidents.locator(".lead-summary").inner_text().startswith(
+        f"Over its last 1 service-wide incident the crowd knew a median {crowd['lead_time_seconds'] // 60} min")
     assert incidents.get_by_role("link", name="Elevated errors on claude.ai").get_attribute("href") == \
         "https://stspg.io/vendor1"
     caption = page.locator("#spike-caption").inner_text()
     assert "identified (“Elevated errors on claude.ai”)" in caption
     page.locator("#spike").screenshot(path=ARTIFACTS / "official-spike-chart.png")
+    incidents.screenshot(path=ARTIFACTS / "official-incidents.png")
     page.screenshot(path=ARTIFACTS / "official-service.png", full_page=True)
     assert page.problems == []
 
