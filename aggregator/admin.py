@@ -58,8 +58,9 @@ def resolve(incident_id: str):
         service = r.catalog.get(incident["service"])
     except UnknownService:
         return jsonify(linked([incident])[0])  # removed from the catalog since: it has no receivers to tell
+    incident = linked([incident])[0]
     alerts.notify(r.queue, r.settings, service, incident, "resolved")
-    return jsonify(linked([incident])[0])
+    return jsonify(incident)
 
 
 @bp.post("/catalog/reload")

@@ -11,7 +11,7 @@ from .intake import MAX_COMMENT, SURFACES, SYMPTOMS
 from .ranges import MAX_BUCKETS
 from .relay import MAX_BYTES as MAX_BATCH_BYTES
 from .relay import MAX_REPORTS, MAX_USER_AGENT
-from .status_api import MAX_LIMIT, STATES
+from .status_api import DEFAULT_LIMIT, MAX_LIMIT, STATES
 
 VERSION = "1.0.0"
 
@@ -233,6 +233,9 @@ def query(name: str, description: str, schema: dict | None = None) -> dict:
 
 
 INSTANT = "unix seconds or ISO 8601 (UTC unless it says otherwise)"
+ONSET_RANGE = (query("from", f"onset at or after, {INSTANT}"), query("to", f"onset before, {INSTANT}"))
+LIMIT = query("limit", "how many incidents at most",
+              {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT, "default": DEFAULT_LIMIT})
 READ_ERRORS = (("400", "Invalid"), ("404", "UnknownService"), ("503", "Unavailable"))
 ADMIN_ERRORS = (("401", "Unauthorized"), ("403", "AdminDisabled"), ("503", "Unavailable"))
 ADMIN = {"tags": ["admin"], "security": [{"adminToken": []}]}
@@ -317,12 +320,10 @@ PATHS = {
         "parameters": [
             query("service", "slug or alias"),
             query("state", "the status, or the worst state reached", {"type": "string", "enum": list(STATES)}),
-            query("from", f"onset at or after, {INSTANT}"),
-            query("to", f"onset before, {INSTANT}"),
+            *ONSET_RANGE,
             query("country", "a two-letter code for that country's incidents, `none` for service-wide ones",
                   {"type": "string", "pattern": "^([A-Za-z]{2}|[Nn][Oo][Nn][Ee])$"}),
-            query("limit", "how many at most", {"type": "integer", "minimum": 1, "maximum": MAX_LIMIT,
-                                                "default": 100}),
+            LIMIT,
         ],
         "responses": responses(json_body(obj({"incidents": {"type": "array", "items": ref("Incident")}}),
                                          "the incidents that match"), ("400", "Invalid"), ("503", "Unavailable")),
@@ -335,10 +336,14 @@ PATHS = {
     }},
     "/api/v1/services/{slug}/official": {"get": {
         "tags": ["detection"], "summary": "The official status page's components, and the crowd's lead times",
-        "description": "Lead times of the service's 100 most recent service-wide incidents, and those the "
-                       "vendor never acknowledged.",
-        "parameters": [SLUG],
-        "responses": responses(json_body(ref("Official"), "the service's official side"), *READ_ERRORS[1:]),
+        "description": "Lead times of the service's most recent service-wide incidents (onset in `from`..`to`, "
+                       "at most `limit`), and those of them the vendor never acknowledged.",
+        "parameters": [
+            SLUG,
+            *ONSET_RANGE,
+            LIMIT,
+        ],
+        "responses": responses(json_body(ref("Official"), "the service's official side"), *READ_ERRORS),
     }},
     "/api/v1/openapi.json": {"get": {
         "tags": ["docs"], "summary": "This document",

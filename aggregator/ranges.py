@@ -72,6 +72,14 @@ def parse_instant(raw: str | None, name: str) -> float | None:
     return value
 
 
+def parse_between(raw_from: str | None, raw_to: str | None) -> tuple[float | None, float | None]:
+    """Optional `from` and `to` instants; when both are given, `from` must come first."""
+    start, end = parse_instant(raw_from, "from"), parse_instant(raw_to, "to")
+    if start is not None and end is not None and start >= end:
+        raise ValidationError("'from' must be before 'to'", field="from")
+    return start, end
+
+
 def bucket_range(resolution: keys.Resolution, start: float | None, end: float | None, now: float) -> Range:
     """The buckets covering [start, end); `end` defaults to now, `start` to a span that suits the resolution."""
     end = now if end is None else end

@@ -169,7 +169,7 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_STATUSPAGE_INTERVAL", "120", _positive_int,
             "seconds between the scheduler's polls of the services' official status pages"),
     Setting("RADAR_STATUSPAGE_TIMEOUT", "10", _positive_int,
-            "seconds a status page may take to connect or to send the next part of its answer"),
+            "seconds one poll of a status page may take for both its documents, however slowly it answers"),
     Setting("RADAR_STATUSPAGE_MATCH_MINUTES", "360", _positive_int,
             "an official incident is linked to a crowd incident that began up to this many minutes before it"),
 )

@@ -42,7 +42,8 @@ def service_status(slug: str):
 
 
 
-def _limit(raw: str | None) -> int:
+def parse_limit(raw: str | None) -> int:
+    """How many incidents a list may hold: DEFAULT_LIMIT when not given."""
     if raw is None or raw == "":
         return DEFAULT_LIMIT
     # Not str.isdigit: it takes digits such as '²' that int() refuses.
@@ -69,11 +70,9 @@ def list_incidents():
     state = args.get("state") or None
     if state is not None and state not in STATES:
         raise ValidationError(f"'state' must be one of {', '.join(STATES)} — got '{state}'", field="state")
-    start, end = ranges.parse_instant(args.get("from"), "from"), ranges.parse_instant(args.get("to"), "to")
-    if start is not None and end is not None and start >= end:
-        raise ValidationError("'from' must be before 'to'", field="from")
+    start, end = ranges.parse_between(args.get("from"), args.get("to"))
     found = incidents.search(r.data, service=service, state=state, start=start, end=end,
-                             country=_country(args.get("country")), limit=_limit(args.get("limit")))
+                             country=_country(args.get("country")), limit=parse_limit(args.get("limit")))
     return jsonify({"incidents": linked(found)})
 
 

@@ -11,6 +11,7 @@ from rq.registry import FailedJobRegistry
 from workers import keys, stats
 from workers.drain import intake_lag
 from workers.evaluate import read_statuses
+from workers.poller import OUTCOMES
 
 INCIDENT_STATES = ("degraded", "outage")
 
@@ -28,6 +29,19 @@ def open_incidents(statuses: list[dict]) -> Counter:
 def _histogram(name: str, documentation: str, histogram: stats.Histogram, stored: dict) -> HistogramMetricFamily:
     buckets, total = histogram.read(stored)
     return HistogramMetricFamily(name, documentation, buckets=buckets, sum_value=total)
+
+
+def _polls(stored: dict, pages: list[str]) -> CounterMetricFamily:
+    """Polls by page and outcome; every outcome of every page in the catalog, so that a first failure is a rise."""
+    counts = Counter({(page, outcome): 0 for page in pages for outcome in OUTCOMES})
+    for field, n in stored.items():
+        outcome, _, page = field.partition(":")
+        counts[(page, outcome)] += int(n)
+    polls = CounterMetricFamily("radar_statuspage_polls", "official status page polls by page and outcome",
+                                labels=["page", "outcome"])
+    for (page, outcome), n in sorted(counts.items()):
+        polls.add_metric([page, outcome], n)
+    return polls
 
 
 class StoreCollector:
@@ -68,8 +82,10 @@ class StoreCollector:
                                       labels=["state"])
         for state, n in sorted(open_incidents(read_statuses(r.data, slugs)).items()):
             incidents.add_metric([state], n)
-        size, seconds = stats.read_hashes(r.data, [stats.DRAIN_BATCH_SIZE.name, stats.DRAIN_BATCH_SECONDS.name])
-        return [length, lag, incidents,
+        size, seconds, polled = stats.read_hashes(r.data, [stats.DRAIN_BATCH_SIZE.name,
+                                                            stats.DRAIN_BATCH_SECONDS.name, stats.STATUSPAGE_POLLS])
+        pages = sorted({s.statuspage_api for s in r.catalog if s.statuspage_api})
+        return [length, lag, incidents, _polls(polled, pages),
                 _histogram("radar_drain_batch_size", "reports counted per drain batch", stats.DRAIN_BATCH_SIZE, size),
                 _histogram("radar_drain_batch_seconds", "seconds to read and apply one drain batch",
                            stats.DRAIN_BATCH_SECONDS, seconds)]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass
+from datetime import datetime
 
 import plotly.graph_objects as go
 
@@ -34,7 +35,29 @@ class Marker:
     display_at: str
 
 
-def _marker_shapes(marker: Marker) -> tuple[dict, dict]:
+LABEL_ROW = 22
+"""Pixels at the top of the spike chart kept for the incidents' state labels; the posts' labels start below."""
+CLOSE_POSTS = 1 / 50
+"""Posts closer than this share of the chart's width take turns to label at the bottom: upright labels that near
+would overlap (investigating and identified often come minutes apart)."""
+
+
+def _seconds(stamp: str) -> float:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00")).timestamp()
+
+
+def labelled_low(markers: list[Marker], span: float) -> list[bool]:
+    """For each post, oldest first, whether its label goes at the bottom of a chart `span` seconds wide."""
+    lows, low, previous = [], False, None
+    for marker in markers:
+        at = _seconds(marker.at)
+        low = previous is not None and at - previous < span * CLOSE_POSTS and not low
+        lows.append(low)
+        previous = at
+    return lows
+
+
+def _marker_shapes(marker: Marker, low: bool) -> tuple[dict, dict]:
     """A dotted line at the post and its status word and time, upright along the line so neighbours do not collide."""
     shown = f"{marker.status.capitalize()} {marker.at[11:16]}"
     # Plotly reads annotation text as a little HTML; the name comes from the vendor's page.
@@ -43,7 +66,8 @@ def _marker_shapes(marker: Marker) -> tuple[dict, dict]:
         hover += f", shown there as {marker.display_at[11:16]} UTC"
     line = dict(type="line", xref="x", yref="paper", x0=marker.at, x1=marker.at, y0=0, y1=1,
                 line=dict(color=REDDISH_PURPLE, width=1.5, dash="dot"))
-    note = dict(x=marker.at, y=1, xref="x", yref="paper", xanchor="right", yanchor="top", textangle=-90,
+    place = dict(y=0, yanchor="bottom") if low else dict(y=1, yanchor="top", yshift=-LABEL_ROW)
+    note = dict(x=marker.at, xref="x", yref="paper", xanchor="right", textangle=-90, **place,
                 text=shown, hovertext=hover, showarrow=False, font=dict(color=REDDISH_PURPLE, size=12),
                 bgcolor="rgba(255,255,255,0.7)")
     return line, note
@@ -85,7 +109,7 @@ def spike_chart(start: str, seconds: int, counts: list[int], baseline: list[floa
         notes.append(dict(x=segment.start, y=1, xref="x", yref="paper", xanchor="left", yanchor="top",
                           text=STATE_LABELS[segment.state], showarrow=False, font=dict(color=BLACK, size=12),
                           bgcolor="rgba(255,255,255,0.7)"))
-    for line, note in map(_marker_shapes, markers):
+    for line, note in map(_marker_shapes, markers, labelled_low(list(markers), len(counts) * seconds)):
         shapes.append(line)
         notes.append(note)
     if not any(counts):

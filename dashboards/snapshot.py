@@ -11,6 +11,7 @@ from workers import keys
 from workers.baseline import Profile
 from workers.buckets import UNKNOWN, Bucket
 from workers.expected import expected_counts, thresholds
+from workers.lead import table
 from workers.summary import add_up, percent_shares
 
 from . import countries
@@ -104,6 +105,14 @@ def official_disagreement(status: dict, components: list[dict] | None) -> dict |
     return {"status": worst, "label": worst.replace("_", " ")}
 
 
+def lead_summary(incidents: list[dict]) -> dict:
+    """The crowd's lead over the status page across the service-wide incidents among `incidents` (linked):
+    how many, the median lead, and how many the vendor never posted about."""
+    found = table([i for i in incidents if i["country"] is None])
+    return {"incidents": len(found["lead_times"]), "median_seconds": found["median_lead_time_seconds"],
+            "never": len(found["never_acknowledged"])}
+
+
 def _official_view(incident: dict) -> dict | None:
     official = incident.get("official")
     if official is None:
@@ -184,6 +193,7 @@ def service_snapshot(service: dict, win: Window, counts: list[int], whole: Bucke
         "incidents": [_incident_row(i, now) for i in sorted(shown, key=lambda i: i["country"] is not None)],
         "segments": [asdict(s) for i in overall for s in segments(i, win.start, win.end)],
         "official_updates": official_markers(list(officials), win.start, win.end),
+        "lead": lead_summary(incidents) if service.get("official_page") else None,
     }
 
 

@@ -50,13 +50,16 @@ def summary_doc(incidents: list[dict], components: dict[str, str]) -> dict:
 class StatusPage:
     """Serves /api/v2/incidents.json and /api/v2/summary.json from `documents`, which a test may change.
 
-    Answers 304 to a matching If-None-Match, counts requests, and can hang or send garbage.
+    Answers 304 to a matching If-None-Match, counts requests, and can hang, send garbage, or trickle an answer
+    a byte at a time (`trickle`: seconds between bytes, per path; `sent`: bytes each path's answer got out).
     """
 
     def __init__(self):
         self.documents: dict[str, bytes] = {}
         self.requests: list[tuple[str, str | None]] = []
         self.delay = 0.0
+        self.trickle: dict[str, float] = {}
+        self.sent: dict[str, int] = {}
         page = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -73,6 +76,9 @@ class StatusPage:
                     self.send_response(304)
                     self.end_headers()
                     return
+                if self.path in page.trickle:
+                    self._trickle(etag, body, page.trickle[self.path])
+                    return
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("ETag", etag)
@@ -80,11 +86,29 @@ class StatusPage:
                 self.end_headers()
                 self.wfile.write(body)
 
+            def _trickle(self, etag, body, pause):
+                """The whole answer, status line and headers too, one byte per pause until the client goes away."""
+                head = (f"HTTP/1.0 200 OK\r\nContent-Type: application/json\r\nETag: {etag}\r\n"
+                        f"Content-Length: {len(body)}\r\n\r\n").encode()
+                page.sent[self.path] = 0
+                try:
+                    for byte in head + body:
+                        self.wfile.write(bytes([byte]))
+                        page.sent[self.path] += 1
+                        time.sleep(pause)
+                except OSError:
+                    pass
+
             def log_message(self, *args):
                 pass
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
+        class Server(ThreadingHTTPServer):
+            daemon_threads = True
+
+            def handle_error(self, request, client_address):
+                """Quiet: a poller that gave up on a slow answer has hung up, as it should."""
+
+        self.server = Server(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 

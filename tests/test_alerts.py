@@ -17,8 +17,14 @@ from aggregator.catalog import Service, load_catalog
 from aggregator.settings import Settings
 from aggregator.stores import queue_client
 from tests.conftest import free_port
-from workers import keys, stats
-from workers.alerts import notify, redact, sign, slack_payload, verify
+from workers import keys, official, stats
+from workers.alerts import json_payload, notify, redact, sign, slack_payload, verify, with_lead_times
+from workers.statuspage import parse_incidents
+
+from .statuspages import incident as official_incident
+from .statuspages import incidents_doc, update
+from .test_incidents import _at, _evaluate, _history
+from .test_lead_time import _outage
 
 SECRET = "test-secret-of-some-length"
 PUBLIC = "https://radar.example"
@@ -255,3 +261,50 @@ def test_a_json_webhook_without_a_secret_is_skipped(receiver, settings, caplog):
 
 def test_redact_keeps_only_scheme_and_host():
     assert redact("https://user:pw@hooks.slack.com:8443/services/T0/B0/xyz?token=1") == "https://hooks.slack.com:8443/…"
+
+
+def test_a_json_alert_carries_the_lead_time_as_null_until_the_vendor_has_posted(receiver, settings, data):
+    hooks = {"RADAR_WEBHOOK_URLS": f"{receiver.url}/hook", "RADAR_WEBHOOK_SECRET": SECRET}
+    _history(data, {"total": 120, "c:GB": 120})
+    _evaluate(data, 5, **hooks)
+    _outage(data, range(10, 30))
+    _evaluate(data, 35, **hooks)
+    posted = official_incident("vendor1", [update("u1", "investigating", _at(50), display=_at(12))])
+    official.store_incidents(data, "claude", parse_incidents(json.dumps(incidents_doc([posted]))), _at(51))
+    _evaluate(data, 250, **hooks)
+    work(queue_client(settings()))
+
+    sent = [json.loads(r.body) for r in receiver.requests]
+    leads = {(p["event"], p["incident"]["country"]): p["lead_time_seconds"] for p in sent}
+    [resolved] = [p for p in sent if p["event"] == "resolved" and p["incident"]["country"] is None]
+    onset = datetime.fromisoformat(resolved["incident"]["opened_at"].replace("Z", "+00:00")).timestamp()
+    assert leads[("opened", None)] is None, "the crowd's alert goes out before the vendor has said anything"
+    assert leads[("resolved", None)] == _at(50) - onset, "the first post's created_at, not its backdated display_at"
+    assert resolved["incident"]["official"]["id"] == "vendor1"
+
+
+SLACK_CLAUDE = Service(slug="claude", name="Claude", statuspage_api="https://status.example")
+LINKED = {**INCIDENT, "lead_time_seconds": 1800,
+          "official": {"id": "o1", "name": "Errors <here>", "status": "identified",
+                       "posted_at": "2024-05-01T12:33:00Z"}}
+
+
+@pytest.mark.parametrize("service, incident, line", [
+    (SLACK_CLAUDE, LINKED, "*Status page*\nErrors &lt;here&gt; (identified), first post 12:33 UTC: "
+                           "the crowd knew 30 min earlier"),
+    (SLACK_CLAUDE, {**LINKED, "lead_time_seconds": -600}, "*Status page*\nErrors &lt;here&gt; (identified), "
+                                                          "first post 12:33 UTC, 10 min before the crowd"),
+    (SLACK_CLAUDE, {**INCIDENT, "lead_time_seconds": None, "official": None}, "*Status page*\nnothing posted yet"),
+    (CLAUDE, LINKED, None),
+])
+def test_a_slack_alert_says_what_the_status_page_had_posted_when_the_service_has_one(service, incident, line):
+    fields = [f["text"] for block in slack_payload(service, incident, "resolved", PUBLIC)["blocks"]
+              for f in block.get("fields", [])]
+    assert [f for f in fields if f.startswith("*Status page*")] == ([line] if line else [])
+
+
+def test_alerts_go_out_without_lead_times_when_the_official_incidents_cannot_be_read(stopped_app):
+    radar = stopped_app.extensions["radar"]
+    stored = {**INCIDENT, "opened_at": "2024-05-01T12:03:00Z"}
+    assert with_lead_times(radar.data, radar.settings, [stored], 1714566000) == [stored]
+    assert json_payload(CLAUDE, INCIDENT, "opened", PUBLIC)["lead_time_seconds"] is None

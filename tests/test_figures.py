@@ -1,5 +1,6 @@
 """Figure functions: given known numbers, the figures hold exactly those numbers, bands, shades and labels."""
-from dashboards.figures import Marker, Segment, region_map, shares_chart, sparkline_points, spike_chart
+from dashboards.figures import (Marker, Segment, labelled_low, region_map, shares_chart, sparkline_points,
+                                spike_chart)
 from dashboards.palette import BLUISH_GREEN, ORANGE, REDDISH_PURPLE, STATE_COLOURS, STATE_LABELS, VERMILLION
 from workers.summary import percent_shares
 
@@ -61,6 +62,12 @@ def test_each_official_update_is_a_dotted_line_labelled_with_its_status_and_the_
     assert notes[0].hovertext == ("Official status page: Errors &lt;b&gt;on&lt;/b&gt; claude.ai — investigating "
                                   "posted 12:01 UTC, shown there as 12:00 UTC"), "a backdated post says so"
     assert "shown there" not in notes[1].hovertext
+
+
+def test_labels_of_posts_close_together_take_turns_at_the_bottom_so_they_do_not_overlap():
+    posts = [Marker(f"2026-11-26T12:{minute:02d}:00Z", "identified", "Errors", "") for minute in (0, 10, 12, 13, 40)]
+    assert labelled_low(posts, 6 * 3600) == [False, False, True, False, False]
+    assert labelled_low(posts, 24 * 3600) == [False, True, False, True, False]
 
 
 def test_a_range_without_reports_says_so_on_the_chart():

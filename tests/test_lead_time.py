@@ -1,12 +1,18 @@
 """Crowd lead time: an outage replayed through intake, a status page that catches up later, and the link between."""
+import json
+import time
+
 import pytest
 
+from workers import incidents, official
+from workers.detect import State
 from workers.drain import drain
 from workers.incidents import search
-from workers.lead import link, matches, table
+from workers.lead import link, linked, matches, table
 from workers.poller import poll_page
+from workers.statuspage import parse_incidents
 
-from .statuspages import StatusPage, incident, update
+from .statuspages import StatusPage, incident, incidents_doc, update
 from .test_incidents import _at, _evaluate, _history, _iso, _submit
 
 HOUR = 3600
@@ -48,7 +54,7 @@ def test_the_table_lists_lead_times_and_the_incidents_the_vendor_never_acknowled
     acknowledged, ignored, ongoing = (_crowd("seen", _at(10), _at(30)), _crowd("ignored", _at(1000), _at(1020)),
                                       _crowd("ongoing", _at(5000), None))
     posted = _official("o", _at(40), _at(120))
-    result = table([ongoing, ignored, acknowledged], [posted], 60 * 60)
+    result = table([linked(c, [posted], 60 * 60) for c in (ongoing, ignored, acknowledged)])
     assert [(r["incident_id"], r["lead_time_seconds"]) for r in result["lead_times"]] == [
         ("ongoing", None), ("ignored", None), ("seen", 1800)]
     assert [r["incident_id"] for r in result["never_acknowledged"]] == ["ignored"], \
@@ -85,6 +91,8 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
             assert crowd["opened_at"] == _iso(_at(10))
             if status is None:
                 assert crowd["official"] is None and crowd["lead_time_seconds"] is None
+                board = client.get(f"/dashboard/claude/data?range=6h&to={_iso(_at(minute))}").get_json()
+                assert crowd["resolved_at"] is None and "not posted by the vendor yet" in board["panels"]["incidents"]
                 continue
             assert crowd["official"]["status"] == status
             assert crowd["lead_time_seconds"] == 30 * 60, "the first update's created_at, not its backdated display_at"
@@ -120,7 +128,10 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
         f"Resolved {_iso(_at(125))[11:16]}"]
     assert "the crowd knew 30 min earlier" in board["panels"]["incidents"]
     assert f"identified (“Elevated errors”) at <time datetime=\"{_iso(_at(75))}\">" in board["panels"]["spike"]
-    assert "not posted by the vendor" in board["panels"]["incidents"]
+    assert "not posted by the vendor</td>" in board["panels"]["incidents"], "no 'yet' once it is over"
+    assert ("Over its last 2 service-wide incidents the crowd knew a median 30 min before the official status page "
+            "posted;\n  1 resolved without a post from the vendor.") in board["panels"]["incidents"]
+    assert board["snapshot"]["lead"] == {"incidents": 2, "median_seconds": 1800, "never": 1}
     overview = client.get("/dashboard/data").get_json()
     [row] = [r for r in overview["rows"] if r["slug"] == "claude"]
     assert row["status"]["state"] == "ok" and row["official"]["label"] == "major outage"
@@ -128,6 +139,7 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
 
 
 def test_a_service_without_a_status_page_has_no_table_and_no_unacknowledged_incidents(client):
+    assert client.get("/dashboard/slack/data").get_json()["snapshot"]["lead"] is None
     answer = client.get("/api/v1/services/slack/official").get_json()
     assert answer == {"service": "slack", "statuspage_api": None, "polled_at": None, "ok_at": None, "error": None,
                       "components": None, "lead_times": [], "median_lead_time_seconds": None,
@@ -138,3 +150,41 @@ def test_an_unknown_service_has_no_official_side(client):
     response = client.get("/api/v1/services/nope/official")
     assert response.status_code == 404
     assert response.get_json()["error"]["code"] == "unknown_service"
+
+
+def _stored_outages(data, onsets):
+    """Resolved half-hour crowd outages of claude at these times, and one official incident posted about each."""
+    with data.pipeline(transaction=False) as pipe:
+        for onset in onsets:
+            crowd = incidents.open_incident("claude", None, State.OUTAGE, onset, onset + 120)
+            incidents.resolve(crowd, onset + 1800)
+            incidents.save(pipe, crowd, time.time())
+        pipe.execute()
+    posts = [incident(f"vendor{n}", [update(f"u{n}", "resolved", onset + 600)]) for n, onset in enumerate(onsets)]
+    official.store_incidents(data, "claude", parse_incidents(json.dumps(incidents_doc(posts))), time.time())
+
+
+def test_the_lead_time_table_holds_the_incidents_with_an_onset_from_to_and_at_most_limit(client, data):
+    onsets = [_at(0), _at(600), _at(1200), _at(1800)]
+    _stored_outages(data, onsets)
+
+    def listed(query):
+        answer = client.get(f"/api/v1/services/claude/official?{query}").get_json()
+        return [row["official_id"] for row in answer["lead_times"]]
+
+    assert listed("") == ["vendor3", "vendor2", "vendor1", "vendor0"]
+    assert listed(f"from={_iso(_at(600))}&to={_iso(_at(1800))}") == ["vendor2", "vendor1"]
+    assert listed(f"from={int(_at(1200))}") == ["vendor3", "vendor2"]
+    assert listed("limit=3") == ["vendor3", "vendor2", "vendor1"]
+    assert listed(f"to={_iso(_at(1800))}&limit=1") == ["vendor2"]
+
+
+@pytest.mark.parametrize("query, field", [
+    ("from=yesterday", "from"), ("to=1e99", "to"), ("from=2026-11-26T12:00:00Z&to=2026-11-26T11:00:00Z", "from"),
+    ("limit=0", "limit"), ("limit=1001", "limit"), ("limit=ten", "limit"), ("limit=-1", "limit"),
+])
+def test_a_wrong_range_or_limit_of_the_lead_time_table_is_a_400_naming_the_field(client, query, field):
+    response = client.get(f"/api/v1/services/claude/official?{query}")
+    assert response.status_code == 400
+    error = response.get_json()["error"]
+    assert error["code"] == "invalid" and error["field"] == field, error

@@ -13,10 +13,13 @@ from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
 from aggregator import serving
+from aggregator.catalog import Service
 from aggregator.store_metrics import open_incidents
 from workers import keys, stats
+from workers.poller import poll_pages
 
-from .conftest import post, web_server
+from .conftest import NOW, post, web_server
+from .statuspages import StatusPage
 
 
 def samples(text: str) -> dict[tuple, float]:
@@ -146,6 +149,30 @@ def test_open_incidents_are_read_from_the_status_records(client, data):
     found = scrape(client)
     assert value(found, "radar_incidents_open", state="degraded") == 1
     assert value(found, "radar_incidents_open", state="outage") == 0
+
+
+def test_status_page_polls_are_shown_by_page_and_outcome_each_failing_page_on_its_own(client, data):
+    with StatusPage() as good, StatusPage() as garbled, StatusPage() as slow:
+        good.publish([])
+        garbled.documents = {"/api/v2/incidents.json": b"<html>502</html>", "/api/v2/summary.json": b"{}"}
+        slow.publish([])
+        slow.delay = 2
+        services = [Service("claude", "Claude", statuspage_api=good.url),
+                    Service("github", "GitHub", statuspage_api=garbled.url),
+                    Service("discord", "Discord", statuspage_api=slow.url),
+                    Service("slack", "Slack", statuspage_api="http://127.0.0.1:9")]
+        first = poll_pages(data, services, 120, 1, NOW)
+        again = poll_pages(data, services, 120, 1, NOW + 120)
+    assert first == {"claude": "ok", "github": "garbage", "discord": "timeout", "slack": "error"}
+    assert again == {**first, "claude": "not_modified"}
+    found = scrape(client)
+    polls = {(labels["page"], labels["outcome"]): n for (name, pairs), n in found.items()
+             if name == "radar_statuspage_polls_total" for labels in [dict(pairs)]}
+    assert {k: n for k, n in polls.items() if n} == {
+        (good.url, "ok"): 1, (good.url, "not_modified"): 1, (garbled.url, "garbage"): 2, (slow.url, "timeout"): 2,
+        ("http://127.0.0.1:9", "error"): 2}
+    assert {outcome for (page, outcome) in polls if page == "https://status.anthropic.com"} == {
+        "ok", "not_modified", "timeout", "error", "garbage"}, "a page of the catalog not polled yet shows zeros"
 
 
 def test_webhook_deliveries_are_shown_by_kind_and_outcome(client, app):

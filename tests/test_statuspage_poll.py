@@ -3,6 +3,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -14,6 +15,7 @@ from aggregator.stores import queue_client
 from workers import keys, official
 from workers.poller import poll_page, poll_pages, poll_state, retry_at
 
+from .conftest import post
 from .statuspages import StatusPage, incident, update
 
 T = time.time() // 60 * 60 - 3 * 3600
@@ -46,7 +48,7 @@ def test_an_unchanged_page_is_asked_conditionally_and_answers_not_modified(data,
     page.publish([incident("inc1", [update("u1", "investigating", T)])])
     _poll(data, page)
     page.requests.clear()
-    assert _poll(data, page, T + INTERVAL) == "ok"
+    assert _poll(data, page, T + INTERVAL) == "not_modified"
     assert [path for path, etag in page.requests if etag] == ["/api/v2/incidents.json", "/api/v2/summary.json"]
     page.publish([incident("inc1", [update("u2", "resolved", T + 200), update("u1", "investigating", T)])])
     assert _poll(data, page, T + 2 * INTERVAL) == "ok"
@@ -87,10 +89,30 @@ def test_a_page_that_hangs_or_sends_garbage_fails_alone(data, page):
                     Service("discord", "Discord", statuspage_api=garbage.url),
                     Service("slack", "Slack")]
         outcomes = poll_pages(data, services, INTERVAL, 0.5, T)
-    assert outcomes == {"claude": "ok", "github": "failed", "discord": "failed"}
+    assert outcomes == {"claude": "ok", "github": "timeout", "discord": "garbage"}
     assert len(official.between(data, "claude", T - 60, T + 60)) == 1
     assert "timed out" in poll_state(data, "github")["error"]
     assert poll_state(data, "discord")["error"] == "the answer is not JSON"
+
+
+@pytest.mark.parametrize("path", ["/api/v2/incidents.json", "/api/v2/summary.json"])
+def test_a_page_that_trickles_its_answer_is_cut_off_at_the_timeout(data, page, path):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    # A byte every 20 ms: no wait between bytes comes near the timeout, but the whole answer would take a minute.
+    page.trickle = {path: 0.02}
+    assert _poll(data, page) == "timeout"
+    assert poll_state(data, "claude")["error"] == f"{page.url}{path} timed out: no whole answer within 2 s"
+    assert official.between(data, "claude", T - 60, T + 60) == []
+    assert 0 < page.sent[path] < len(page.documents[path]), "the poller hung up before the answer was complete"
+    assert data.get(keys.official_polling("claude")) is None
+
+
+def test_the_timeout_holds_for_both_documents_of_a_poll_together(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    page.delay = 0.7
+    assert poll_page(data, ["claude"], page.url, INTERVAL, 1, T) == "timeout"
+    assert [path for path, _ in page.requests] == ["/api/v2/incidents.json", "/api/v2/summary.json"]
+    assert "/api/v2/summary.json timed out" in poll_state(data, "claude")["error"]
 
 
 def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page):
@@ -107,10 +129,10 @@ def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page)
 
 def test_a_failing_page_is_tried_at_the_next_run_then_less_and_less_often(data):
     dead = "http://127.0.0.1:9"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T) == "failed"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T) == "error"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL) == "error"
     assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL - 10) == "waiting"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL) == "failed"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL) == "error"
     assert data.hget(keys.official_poll("claude"), "failures") == "3"
     assert "could not be read" in poll_state(data, "claude")["error"]
 
@@ -129,6 +151,45 @@ def test_a_page_being_polled_is_not_polled_again_until_that_poll_ends(data, page
     data.delete(keys.official_polling("claude"))
     assert _poll(data, page) == "ok"
     assert data.get(keys.official_polling("claude")) is None, "a poll lets go of the page when it ends"
+
+
+def test_two_polls_of_one_page_at_the_same_time_ask_it_once(data, page):
+    page.publish([incident("inc1", [update("u1", "investigating", T)])])
+    page.delay = 0.5
+    start = threading.Barrier(2)
+    outcomes = []
+
+    def poll():
+        start.wait()
+        outcomes.append(_poll(data, page))
+    threads = [threading.Thread(target=poll) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(outcomes) == ["busy", "ok"]
+    assert sorted(path for path, _ in page.requests) == ["/api/v2/incidents.json", "/api/v2/summary.json"]
+
+
+def test_a_hanging_and_a_garbled_page_hold_up_neither_counting_nor_detection(app, client, data, run_jobs, tmp_path,
+                                                                          monkeypatch):
+    with StatusPage() as hanging, StatusPage() as garbled:
+        hanging.publish([])
+        hanging.delay = 5
+        garbled.documents = {"/api/v2/incidents.json": b"\x00\xff", "/api/v2/summary.json": b"[]"}
+        catalog = tmp_path / "services.toml"
+        catalog.write_text(f'[[service]]\nslug = "claude"\nname = "Claude"\nstatuspage_api = "{hanging.url}"\n\n'
+                           f'[[service]]\nslug = "github"\nname = "GitHub"\nstatuspage_api = "{garbled.url}"\n')
+        monkeypatch.setenv("RADAR_SERVICES_FILE", str(catalog))
+        monkeypatch.setenv("RADAR_STATUSPAGE_TIMEOUT", "1")
+        queue = Queue(keys.QUEUE, connection=app.extensions["radar"].queue)
+        poll = queue.enqueue("workers.jobs.poll_status_pages")
+        assert post(client, {"service": "claude", "surface": "website"}).status_code == 202
+        evaluation = queue.enqueue("workers.jobs.evaluate_all")
+        run_jobs()
+    assert poll.return_value() == {"claude": "timeout", "github": "garbage"}
+    assert data.xlen(keys.intake("claude")) == 0, "the report was counted after the poll"
+    assert evaluation.is_finished and evaluation.return_value()["services"] == 2
 
 
 def test_the_scheduled_job_polls_every_page_of_the_catalog_on_a_worker(app, data, run_jobs, page, tmp_path,

@@ -19,7 +19,7 @@ from rq.job import get_current_job
 from aggregator.catalog import Service
 from aggregator.settings import Settings
 
-from . import keys, stats
+from . import keys, lead, stats
 
 log = logging.getLogger(__name__)
 
@@ -92,9 +92,19 @@ def _links(public_url: str, service: Service, incident: dict) -> tuple[str, str]
     return f"{base}/api/v1/incidents/{incident.get('id')}", f"{base}/{service.slug}"
 
 
+def with_lead_times(data, settings: Settings, incidents: list[dict], now: float) -> list[dict]:
+    """The incidents with the official incident each is linked to and the crowd's lead time, as the status page
+    polls have stored them by `now`; unlinked if they cannot be read, since an alert must still go out."""
+    try:
+        return lead.with_official(data, incidents, settings.RADAR_STATUSPAGE_MATCH_MINUTES * 60, now)
+    except redis.RedisError as exc:
+        log.warning("alerts go out without lead times: the official incidents could not be read: %s", exc)
+        return incidents
+
+
 def json_payload(service: Service, incident: dict, event: str, public_url: str,
                  now: datetime | None = None) -> dict:
-    """The body of a JSON webhook: event, service, the whole incident, state, peak, shares, links."""
+    """The body of a JSON webhook: event, service, the whole incident, state, peak, shares, lead time, links."""
     link, page = _links(public_url, service, incident)
     payload = {
         "event": event,
@@ -103,6 +113,7 @@ def json_payload(service: Service, incident: dict, event: str, public_url: str,
         "state": incident.get("state"),
         "peak": incident.get("peak"),
         "shares": incident.get("surfaces_at_peak") or {},
+        "lead_time_seconds": incident.get("lead_time_seconds"),
         "link": link,
         "page": page,
         "sent_at": (now or datetime.now(timezone.utc)).isoformat(timespec="seconds"),
@@ -145,6 +156,18 @@ def _shares(shares: dict, limit: int = 3) -> list[str]:
     return [f"{_percent(v)} {_escape(k)}" for k, v in sorted(shares.items(), key=share)[:limit]]
 
 
+def _official_line(incident: dict) -> str:
+    """What the vendor's status page had said when the alert was built, and how much earlier the crowd knew."""
+    official, lead_time = incident.get("official"), incident.get("lead_time_seconds")
+    if not isinstance(official, dict) or not isinstance(lead_time, int):
+        return "nothing posted yet"
+    said = f"{_escape(official.get('name') or '?')} ({_escape(official.get('status') or '?')}), first post " \
+           f"{_clock(official.get('posted_at'))} UTC"
+    minutes = round(abs(lead_time) / 60)
+    return f"{said}: the crowd knew {minutes} min earlier" if lead_time >= 0 else \
+        f"{said}, {minutes} min before the crowd"
+
+
 def slack_payload(service: Service, incident: dict, event: str, public_url: str) -> dict:
     """A Slack incoming-webhook body: a one-line `text` and section/context `blocks`."""
     link, page = _links(public_url, service, incident)
@@ -170,6 +193,8 @@ def slack_payload(service: Service, incident: dict, event: str, public_url: str)
                for r in (incident.get("top_regions") or [])[:3] if isinstance(r, dict)]
     if regions:
         fields.append("*Top regions*\n" + ", ".join(regions))
+    if service.statuspage_api:
+        fields.append("*Status page*\n" + _official_line(incident))
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*: {headline}"}}]
     if fields:
         blocks.append({"type": "section", "fields": [{"type": "mrkdwn", "text": f} for f in fields]})

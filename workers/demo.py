@@ -11,6 +11,8 @@ from aggregator.settings import Settings
 
 from . import evaluate, keys
 from .buckets import UNKNOWN, Entry, tally
+from .official import store_components, store_incidents
+from .statuspage import parse_incident
 
 DAYS = 4
 """Days of history written before now: enough for detection to learn an hour-of-day baseline (two days)."""
@@ -32,6 +34,14 @@ OUTAGE_SURFACES = {"website": 64, "desktop": 14, "mobile": 13, "api": 9}
 NORMAL_SYMPTOMS = {"": 40, "errors": 20, "slow": 15, "login": 12, "blank_response": 6, "other": 7}
 OUTAGE_SYMPTOMS = {"": 30, "errors": 32, "login": 18, "blank_response": 14, "slow": 6}
 COUNTRIES = {"US": 34, "GB": 12, "DE": 10, "IN": 10, "BR": 7, "JP": 6, "FR": 6, "CA": 5, "AU": 4, UNKNOWN: 6}
+
+OFFICIAL_NAME = "Elevated errors on claude.ai"
+OFFICIAL_POSTS = ((62, "investigating", 10, "We are investigating elevated error rates on claude.ai."),
+                  (161, "identified", None, "The issue has been identified and a fix is being rolled out."),
+                  (232, "resolved", None, "This incident has been resolved."))
+"""The vendor's posts about the outage: minutes after its onset, status, the minute the page shows (the first is
+backdated), text. As in the story behind the project, the crowd knew an hour before the vendor said anything."""
+OFFICIAL_COMPONENTS = ("claude.ai", "Claude API", "Claude Code")
 
 PEAK_RATES = {"claude": 4.0, "chatgpt": 6.0, "gemini": 2.0, "copilot": 1.5, "github": 3.0, "slack": 2.0,
               "discord": 3.0, "aws": 1.0}
@@ -148,6 +158,46 @@ def replay_detection(redis, queue_redis, settings: Settings, services: list[Serv
     return steps
 
 
+def official_incident(onset: float, now: float) -> dict | None:
+    """The vendor's incident about the outage at `onset` as its status page lists it at `now`; None before it posts."""
+    posts = [(onset + after * 60, status, onset + (after if shown is None else shown) * 60, body)
+             for after, status, shown, body in OFFICIAL_POSTS if onset + after * 60 <= now]
+    if not posts:
+        return None
+    uid = "demo" + iso(onset)[:10].replace("-", "")
+    newest = posts[-1]
+    # Built as the page's JSON and read by the poller's parser, so the demo stores exactly what a poll would.
+    return parse_incident({
+        "id": uid, "name": OFFICIAL_NAME, "status": newest[1], "impact": "major", "shortlink": None,
+        "created_at": iso(posts[0][0]), "started_at": iso(posts[0][2]),
+        "resolved_at": iso(newest[0]) if newest[1] == "resolved" else None,
+        "incident_updates": [{"id": f"{uid}-{status}", "status": status, "created_at": iso(at),
+                              "display_at": iso(shown), "body": body} for at, status, shown, body in posts]})
+
+
+def official_components(incident: dict | None) -> list[dict]:
+    """The outage service's component statuses: claude.ai down while the vendor's incident is open."""
+    down = incident is not None and incident["resolved_at"] is None
+    return [{"id": f"demo{n}", "name": name, "status": "major_outage" if down and n == 0 else "operational"}
+            for n, name in enumerate(OFFICIAL_COMPONENTS)]
+
+
+def seed_official(redis, services: list[Service], now: float) -> dict | None:
+    """What the status pages say at `now`: the vendor's posts about the latest outage, else all operational."""
+    onset = last_outage(now - DAYS * 86400, now)
+    posted = None
+    for service in services:
+        if service.statuspage_api is None:
+            continue
+        listed = [{"id": "demo0", "name": service.name, "status": "operational"}]
+        if service.slug == OUTAGE_SERVICE:
+            posted = None if onset is None else official_incident(onset, now)
+            store_incidents(redis, service.slug, [posted] if posted else [], now)
+            listed = official_components(posted)
+        store_components(redis, service.slug, listed, now)
+    return posted
+
+
 def seed_catalog(settings: Settings, now: float) -> str:
     """Seed every service of the catalog and replay the outage's detection; a line saying what was written."""
     from aggregator.catalog import load_catalog
@@ -158,6 +208,8 @@ def seed_catalog(settings: Settings, now: float) -> str:
         seeded = seed(redis, services, now)
         if seeded.outage is not None:
             replay_detection(redis, queue_redis, settings, services, seeded.outage, now)
+        posted = seed_official(redis, services, now)
     hours = (seeded.end - seeded.start) / 3600
     outage = f"; {OUTAGE_SERVICE} outage replayed from {iso(seeded.outage)}" if seeded.outage else ""
-    return f"demo data: {seeded.reports:,} reports over the last {hours:.1f} h{outage}"
+    vendor = f"; its status page posted '{posted['status']}' at {posted['updates'][-1]['created_at']}" if posted else ""
+    return f"demo data: {seeded.reports:,} reports over the last {hours:.1f} h{outage}{vendor}"

@@ -352,13 +352,12 @@ def evaluate(redis, queue_redis, settings: Settings, services: list[Service], no
         _write(redis, outcomes, now)
     finally:
         _release(redis, [plan.slug for plan in plans], token)
-    events = 0
-    for out in outcomes:
-        for event, incident in out.events:
-            alerts.notify(queue_redis, settings, out.plan.service, incident, event)
-            events += 1
+    pending = [(out.plan.service, event, incident) for out in outcomes for event, incident in out.events]
+    known = alerts.with_lead_times(redis, settings, [incident for _, _, incident in pending], now)
+    for (service, event, _), incident in zip(pending, known):
+        alerts.notify(queue_redis, settings, service, incident, event)
     return Result(services=len(outcomes), steps=sum(o.steps for o in outcomes), skipped=skipped,
-                  events=events, learned=learned)
+                  events=len(pending), learned=learned)
 
 
 def read_statuses(redis, slugs: list[str]) -> list[dict]:

@@ -57,16 +57,17 @@ def with_official(redis, crowd: list[dict], window: float, now: float) -> list[d
     return [linked(c, officials[c["service"]], window) for c in crowd]
 
 
-def table(crowd: list[dict], officials: list[dict], window: float) -> dict:
-    """Per crowd incident its lead time, their median, and the resolved ones the vendor never acknowledged."""
+def table(linked_incidents: list[dict]) -> dict:
+    """Per crowd incident (linked, as `with_official` leaves it) its lead time, their median, and the resolved
+    ones the vendor never acknowledged."""
     rows, never = [], []
-    for incident in crowd:
-        found = link(incident, officials, window)
-        lead = lead_time(incident, found)
+    for incident in linked_incidents:
+        found = incident["official"]
         rows.append({"incident_id": incident["id"], "opened_at": incident["opened_at"],
                      "resolved_at": incident["resolved_at"], "worst_state": incident["worst_state"],
                      "official_id": found["id"] if found else None, "official_name": found["name"] if found else None,
-                     "posted_at": found["posted_at"] if found else None, "lead_time_seconds": lead})
+                     "posted_at": found["posted_at"] if found else None,
+                     "lead_time_seconds": incident["lead_time_seconds"]})
         if found is None and incident["resolved_at"] is not None:
             never.append(rows[-1])
     leads = [r["lead_time_seconds"] for r in rows if r["lead_time_seconds"] is not None]

@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from aggregator.ranges import iso
 
-from . import keys
+from . import keys, stats
+from .deadline import Deadline
 from .evaluate import RELEASE_LOCK
 from .incidents import RETENTION
 from .official import store_components, store_incidents
@@ -38,6 +39,15 @@ class PollError(Exception):
     """A page that could not be read: unreachable, too slow, an HTTP error or an answer too large."""
 
 
+class PollTimeout(PollError):
+    """A page that did not send its whole answer in time."""
+
+
+OUTCOMES = ("ok", "not_modified", "timeout", "error", "garbage")
+"""What a poll that asked the page came to, as `radar_statuspage_polls_total` counts it: read and stored, both
+documents unchanged since the last poll, too slow, unreachable or an HTTP error, not Statuspage JSON."""
+
+
 @dataclass(frozen=True)
 class Answer:
     """A page's answer: the body, or None when it is not modified since the validators were given."""
@@ -47,15 +57,19 @@ class Answer:
     modified: str | None
 
 
-def fetch(url: str, etag: str | None, modified: str | None, timeout: float) -> Answer:
-    """GET `url` conditionally (If-None-Match / If-Modified-Since); PollError says why it failed."""
+def fetch(url: str, etag: str | None, modified: str | None, deadline: Deadline) -> Answer:
+    """GET `url` conditionally (If-None-Match / If-Modified-Since) before `deadline`; PollError says why it failed."""
     headers = {"Accept": "application/json", "User-Agent": "OutageRadar (status page poller)"}
     if etag:
         headers["If-None-Match"] = etag
     if modified:
         headers["If-Modified-Since"] = modified
+    late = PollTimeout(f"{url} timed out: no whole answer within {deadline.seconds:g} s")
+    if deadline.over:
+        raise late
     try:
-        with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=timeout) as response:
+        with deadline.opener().open(urllib.request.Request(url, headers=headers),
+                                    timeout=deadline.remaining()) as response:
             body = response.read(MAX_BYTES + 1)
             etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
     except urllib.error.HTTPError as exc:
@@ -64,8 +78,14 @@ def fetch(url: str, etag: str | None, modified: str | None, timeout: float) -> A
             return Answer(None, etag, modified)
         raise PollError(f"{url} answered HTTP {exc.code}") from None
     except (OSError, http.client.HTTPException) as exc:
+        # A socket timeout at the end of the time left is the deadline too.
+        if deadline.over:
+            raise late from None
         reason = getattr(exc, "reason", None) or exc
         raise PollError(f"{url} could not be read: {reason}") from None
+    # An answer without a length ends where the deadline shut the socket: cut short, not complete.
+    if deadline.over:
+        raise late
     if len(body) > MAX_BYTES:
         raise PollError(f"{url} sent more than {MAX_BYTES // 1024 // 1024} MB")
     return Answer(body, etag, modified)
@@ -77,11 +97,14 @@ def retry_at(now: float, failures: int, interval: int) -> float:
     return now + wait - _SLACK if wait else now
 
 
-def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: float, fetcher) -> dict:
-    """Read both feeds and store what changed for each service; returns the validators for the next poll."""
+def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: float) -> tuple[dict, bool]:
+    """Read both feeds, `timeout` seconds for the two, and store what changed; the validators for the next poll,
+    and whether either feed had changed."""
     validators = {}
-    for name, path in FEEDS:
-        answer = fetcher(base.rstrip("/") + path, state.get(f"etag:{name}"), state.get(f"modified:{name}"), timeout)
+    with Deadline(timeout) as deadline:
+        answers = [(name, fetch(base.rstrip("/") + path, state.get(f"etag:{name}"), state.get(f"modified:{name}"),
+                                  deadline)) for name, path in FEEDS]
+    for name, answer in answers:
         if answer.body is not None:
             found = parse_incidents(answer.body)
             listed = parse_components(answer.body) if name == "summary" else None
@@ -90,7 +113,7 @@ def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: 
                 if listed is not None:
                     store_components(redis, slug, listed, now)
         validators.update({f"etag:{name}": answer.etag or "", f"modified:{name}": answer.modified or ""})
-    return validators
+    return validators, any(answer.body is not None for _, answer in answers)
 
 
 def _record(redis, slugs: list[str], fields: dict) -> None:
@@ -101,8 +124,15 @@ def _record(redis, slugs: list[str], fields: dict) -> None:
         pipe.execute()
 
 
-def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float, now: float, fetcher=fetch) -> str:
-    """Poll one page for the services naming it, unless it is backing off or being polled: ok, failed, waiting, busy.
+def _failure(exc: Exception) -> str:
+    if isinstance(exc, PollTimeout):
+        return "timeout"
+    return "garbage" if isinstance(exc, StatuspageError) else "error"
+
+
+def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float, now: float) -> str:
+    """Poll one page for the services naming it, unless it is backing off (`waiting`) or being polled (`busy`);
+    else the poll's outcome, one of OUTCOMES.
 
     The first service holds the page's lock and validators, so the page is asked once whoever else names it.
     """
@@ -111,24 +141,28 @@ def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float,
     if float(state.get("retry_at") or 0) > now:
         return "waiting"
     token = secrets.token_hex(8)
-    # Two requests of at most `timeout` each between bytes, plus parsing; a dead poll frees the page by itself.
-    if not redis.set(keys.official_polling(slug), token, nx=True, ex=int(4 * timeout + 30)):
+    # The requests take at most `timeout` in all, then parsing and storing; a dead poll frees the page by itself.
+    if not redis.set(keys.official_polling(slug), token, nx=True, ex=int(timeout + 60)):
         return "busy"
     try:
-        validators = _read(redis, slugs, base, state, timeout, now, fetcher)
+        validators, changed = _read(redis, slugs, base, state, timeout, now)
     except (PollError, StatuspageError) as exc:
         failures = int(state.get("failures") or 0) + 1
         log.warning("status page %s: %s (failure %d in a row)", base, exc, failures)
         _record(redis, slugs, {"failures": failures, "error": str(exc), "polled_at": now,
                               "retry_at": retry_at(now, failures, interval)})
-        return "failed"
+        outcome = _failure(exc)
+    else:
+        _record(redis, slugs, {"failures": 0, "error": "", "polled_at": now, "ok_at": now, "retry_at": 0,
+                               **validators})
+        outcome = "ok" if changed else "not_modified"
     finally:
         redis.register_script(RELEASE_LOCK)(keys=[keys.official_polling(slug)], args=[token])
-    _record(redis, slugs, {"failures": 0, "error": "", "polled_at": now, "ok_at": now, "retry_at": 0, **validators})
-    return "ok"
+    stats.record_poll(redis, base, outcome)
+    return outcome
 
 
-def poll_pages(redis, services, interval: int, timeout: float, now: float, fetcher=fetch) -> dict[str, str]:
+def poll_pages(redis, services, interval: int, timeout: float, now: float) -> dict[str, str]:
     """Poll every page named as a Statuspage API, several at once; one page's trouble stays its own."""
     pages: dict[str, list[str]] = {}
     for service in services:
@@ -138,7 +172,7 @@ def poll_pages(redis, services, interval: int, timeout: float, now: float, fetch
     def one(page: tuple[str, list[str]]) -> str:
         base, slugs = page
         try:
-            return poll_page(redis, slugs, base, interval, timeout, now, fetcher)
+            return poll_page(redis, slugs, base, interval, timeout, now)
         except Exception:  # a bug or a Redis error in one page's poll must not end the others' threads
             log.exception("polling the status page %s failed", base)
             return "error"

@@ -45,6 +45,8 @@ DRAIN_BATCH_SIZE = Histogram("drain-batch-size", (1, 10, 50, 100, 250, 500, 1000
 DRAIN_BATCH_SECONDS = Histogram("drain-batch-seconds", (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10))
 WEBHOOK_DELIVERIES = "webhook-deliveries"
 """Hash of delivery attempts, one field per `<kind>:<outcome>`."""
+STATUSPAGE_POLLS = "statuspage-polls"
+"""Hash of status page polls, one field per `<outcome>:<page URL>`."""
 
 
 def _observe(pipe, histogram: Histogram, value: float) -> None:
@@ -62,12 +64,21 @@ def record_batch(redis, size: int, seconds: float) -> None:
         pipe.execute()
 
 
+def _tally(redis, name: str, field: str) -> None:
+    with redis.pipeline(transaction=False) as pipe:
+        pipe.hincrby(keys.stats(name), field, 1)
+        pipe.expire(keys.stats(name), STATS_TTL)
+        pipe.execute()
+
+
 def record_delivery(redis, kind: str, outcome: str) -> None:
     """One webhook delivery attempt of `kind` (json, slack) and its outcome (delivered, failed, rejected)."""
-    with redis.pipeline(transaction=False) as pipe:
-        pipe.hincrby(keys.stats(WEBHOOK_DELIVERIES), f"{kind}:{outcome}", 1)
-        pipe.expire(keys.stats(WEBHOOK_DELIVERIES), STATS_TTL)
-        pipe.execute()
+    _tally(redis, WEBHOOK_DELIVERIES, f"{kind}:{outcome}")
+
+
+def record_poll(redis, page: str, outcome: str) -> None:
+    """One poll of the status page at `page` and its outcome (ok, not_modified, timeout, error, garbage)."""
+    _tally(redis, STATUSPAGE_POLLS, f"{outcome}:{page}")
 
 
 def _text(value) -> str:
