@@ -176,6 +176,43 @@ def test_the_state_machine_opens_at_the_assessed_level_only_after_the_evidence_h
         is State.OUTAGE
 
 
+def _after_incident(peak: float) -> tuple[Config, Track]:
+    """A track whose incident, peaking at `peak`, resolved at MONDAY."""
+    return Config(), Track(quiet_from=MONDAY, last_peak=peak)
+
+
+def test_an_after_shock_no_bigger_than_the_last_incident_does_not_open_a_new_one():
+    config, track = _after_incident(peak=30.0)
+    shock = Assessment(score=50, count=300, expected=40, level=State.OUTAGE, window=5, spread=True)
+    after = step(track, MONDAY + 3600, shock, config)
+    assert after.state is State.OK and after.last_peak == 30.0 and after.quiet_from == MONDAY
+
+
+def test_a_second_wave_bigger_than_the_last_incident_opens_one():
+    config, track = _after_incident(peak=30.0)
+    wave = Assessment(score=61, count=900, expected=40, level=State.OUTAGE, window=5, spread=True)
+    opened = step(track, MONDAY + 3600, wave, config)
+    assert opened.state is State.OUTAGE and opened.last_peak == 61
+
+
+def test_an_anomaly_long_after_the_last_incident_opens_whatever_its_size():
+    config, track = _after_incident(peak=30.0)
+    later = MONDAY + config.refractory_minutes * 60
+    anomaly = Assessment(score=12, count=120, expected=40, level=State.OUTAGE, window=5, spread=True)
+    assert step(track, later, anomaly, config).state is State.OUTAGE
+
+
+def test_an_incident_remembers_its_peak_score_after_it_resolves():
+    config = Config(resolve_after=1)
+    track = Track()
+    for score, count in ((20, 400), (45, 900), (25, 500)):
+        hot = Assessment(score, count, 40, State.OUTAGE, window=5, spread=True, recent_score=score)
+        track = step(track, MONDAY, hot, config)
+    assert track.state is State.OUTAGE and track.last_peak == 45
+    calm = step(track, MONDAY + 60, Assessment(0, 40, 40, State.OK), config)
+    assert calm.state is State.OK and calm.last_peak == 45
+
+
 def test_a_track_survives_its_stored_form():
     detector = _sparse_detector()
     for minute in range(3 * 1440 + 10):
@@ -188,6 +225,7 @@ def test_a_track_survives_its_stored_form():
     assert again.state is track.state and again.quiet_from == track.quiet_from
     assert [day for day, _ in again.peaks] == [day for day, _ in track.peaks]
     assert again.bars == tuple(round(b, 2) for b in track.bars)
+    assert Track.from_dict(Track(quiet_from=MONDAY, last_peak=41.5).to_dict()).last_peak == 41.5
 
 
 def test_a_service_whose_counts_jump_every_day_needs_a_bigger_jump_to_open():

@@ -60,6 +60,10 @@ class Config:
     (bots, news, a flaky client) needs a far bigger jump before it is an incident."""
     calibration_min_days: int = 3
     """Days of peaks needed before the calibration applies."""
+    refractory_minutes: int = 1440
+    refractory_factor: float = 2.0
+    """For this long after an incident resolves, a new one must score this many times the last one's peak: the
+    after-shocks of a burst (people still talking about it) are not new incidents, a bigger second wave is."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +163,8 @@ class Track:
     """(day number, highest score of each window that day) for the last `Config.calibration_days` days."""
     bars: tuple[float, ...] = ()
     """`calibration` for the day of the last peaks, worked out once when that day began."""
+    last_peak: float = 0.0
+    """Highest score of the open incident, or of the last one once it resolved (see `Config.refractory_factor`)."""
 
     def to_dict(self) -> dict:
         """Flat values only (the peaks as text), so the track fits a Redis hash as well as JSON."""
@@ -178,7 +184,8 @@ class Track:
                 peaks.append((int(day), tuple(float(s) for s in scores.split(",") if s)))
         return cls(state=State(data.get("state", "ok")), hot=int(data.get("hot", 0)), calm=int(data.get("calm", 0)),
                    run_start=_time(data.get("run_start")), quiet_from=_time(data.get("quiet_from")),
-                   peaks=tuple(peaks), bars=tuple(float(b) for b in str(data.get("bars") or "").split(",") if b))
+                   peaks=tuple(peaks), bars=tuple(float(b) for b in str(data.get("bars") or "").split(",") if b),
+                   last_peak=float(data.get("last_peak") or 0.0))
 
 
 _RANK = {State.OK: 0, State.DEGRADED: 1, State.OUTAGE: 2}
@@ -218,31 +225,41 @@ def _peaks(track: Track, bucket_start: float, assessment: Assessment, config: Co
     return {"peaks": kept, "bars": calibration(track, day, config, assessment.bucket_seconds)}
 
 
+def _after_shock(track: Track, bucket_start: float, assessment: Assessment, config: Config) -> bool:
+    """Whether an anomaly soon after the last incident is no bigger than its after-shocks (see Config)."""
+    return (track.quiet_from is not None and bucket_start - track.quiet_from < config.refractory_minutes * 60
+            and assessment.score <= config.refractory_factor * track.last_peak)
+
+
 def step(track: Track, bucket_start: float, assessment: Assessment, config: Config = Config()) -> Track:
     """Advance the state machine by one bucket; hysteresis: slow to open, slower to resolve."""
     seconds = assessment.bucket_seconds
     peaks = _peaks(track, bucket_start, assessment, config)
     anomalous = assessment.level is not State.OK
     if track.state is State.OK:
-        if not anomalous:
-            return Track(quiet_from=track.quiet_from, **peaks)
+        if not anomalous or _after_shock(track, bucket_start, assessment, config):
+            return Track(quiet_from=track.quiet_from, last_peak=track.last_peak, **peaks)
         onset = bucket_start - assessment.lead_seconds
         run_start = onset if track.hot == 0 or track.run_start is None else min(track.run_start, onset)
         hot = track.hot + 1
         held = assessment.spread or hot * seconds >= config.open_after * 60
         state = assessment.level if held else State.OK
-        return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from, **peaks)
+        # The peak of the last incident stays until a new one opens.
+        peak = assessment.score if held else track.last_peak
+        return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from, last_peak=peak,
+                     **peaks)
     # An open incident: it may get worse; it resolves once the short windows have been calm for long enough.
     state = track.state
+    peak = max(track.last_peak, assessment.score)
     if anomalous and _RANK[assessment.level] > _RANK[state]:
         state = assessment.level
     if assessment.recent_score < config.calm_score:
         calm = track.calm + 1
         if calm * seconds >= config.resolve_after * 60:
-            return Track(quiet_from=bucket_start - (calm - 1) * seconds, **peaks)
+            return Track(quiet_from=bucket_start - (calm - 1) * seconds, last_peak=peak, **peaks)
     else:
         calm = 0
-    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm, **peaks)
+    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm, last_peak=peak, **peaks)
 
 
 def evaluate(profile: Profile, starts: Sequence[float], counts: Sequence[float], track: Track,
