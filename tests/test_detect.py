@@ -176,6 +176,80 @@ def test_the_state_machine_opens_at_the_assessed_level_only_after_the_evidence_h
         is State.OUTAGE
 
 
+def _after_incident(peak: float) -> tuple[Config, Track]:
+    """A track whose incident, peaking at `peak`, resolved at MONDAY."""
+    return Config(), Track(quiet_from=MONDAY, last_peak=peak)
+
+
+def test_an_after_shock_no_bigger_than_the_last_incident_does_not_open_a_new_one():
+    config, track = _after_incident(peak=30.0)
+    shock = Assessment(score=50, count=300, expected=40, level=State.OUTAGE, window=5, spread=True)
+    after = step(track, MONDAY + 3600, shock, config)
+    assert after.state is State.OK and after.last_peak == 30.0 and after.quiet_from == MONDAY
+    assert after.shocks == ((int(MONDAY // 86400), 50),)
+
+
+def _spike(score: float) -> Assessment:
+    return Assessment(score=score, count=10 * score, expected=40, level=State.OUTAGE, window=5, spread=True)
+
+
+def test_a_spike_no_bigger_than_the_after_shocks_of_the_last_days_does_not_open():
+    config = Config()
+    day = int(MONDAY // 86400)
+    track = Track(shocks=((day - 3, 40.0),))
+    assert step(track, MONDAY, _spike(40), config).state is State.OK
+    assert step(track, MONDAY, _spike(41), config).state is State.OUTAGE
+
+
+def test_after_shocks_are_forgotten_after_their_memory():
+    config = Config()
+    day = int(MONDAY // 86400)
+    track = Track(shocks=((day - config.after_shock_days - 1, 40.0),))
+    assert step(track, MONDAY, _spike(20), config).state is State.OUTAGE
+    refused = step(Track(quiet_from=MONDAY, last_peak=20.0, shocks=track.shocks), MONDAY + 60, _spike(50), config)
+    assert refused.shocks == ((day, 50),)
+
+
+def test_a_second_wave_bigger_than_the_last_incident_opens_one():
+    config, track = _after_incident(peak=30.0)
+    wave = Assessment(score=91, count=2000, expected=40, level=State.OUTAGE, window=5, spread=True)
+    opened = step(track, MONDAY + 3600, wave, config)
+    assert opened.state is State.OUTAGE and opened.last_peak == 91
+
+
+def test_a_rise_that_shows_over_hours_soon_after_an_incident_is_a_new_one_not_an_after_shock():
+    config, track = _after_incident(peak=30.0)
+    level = Assessment(score=50, count=300, expected=40, level=State.OUTAGE, window=5, spread=True, sustained=True)
+    assert step(track, MONDAY + 3600, level, config).state is State.OUTAGE
+
+
+def test_a_window_of_hours_that_is_anomalous_marks_the_rise_as_sustained():
+    config = Config()
+    expected = [40.0] * 180
+    burst = assess([40.0] * 175 + [400.0] * 5, expected, config, dispersion=0.3)
+    level = assess([40.0] * 60 + [100.0] * 120, expected, config, dispersion=0.01)
+    assert burst.level is not State.OK and not burst.sustained
+    assert level.level is not State.OK and level.sustained
+
+
+def test_an_anomaly_long_after_the_last_incident_opens_whatever_its_size():
+    config, track = _after_incident(peak=30.0)
+    later = MONDAY + config.refractory_minutes * 60
+    anomaly = Assessment(score=12, count=120, expected=40, level=State.OUTAGE, window=5, spread=True)
+    assert step(track, later, anomaly, config).state is State.OUTAGE
+
+
+def test_an_incident_remembers_its_peak_score_after_it_resolves():
+    config = Config(resolve_after=1)
+    track = Track()
+    for score, count in ((20, 400), (45, 900), (25, 500)):
+        hot = Assessment(score, count, 40, State.OUTAGE, window=5, spread=True, recent_score=score)
+        track = step(track, MONDAY, hot, config)
+    assert track.state is State.OUTAGE and track.last_peak == 45
+    calm = step(track, MONDAY + 60, Assessment(0, 40, 40, State.OK), config)
+    assert calm.state is State.OK and calm.last_peak == 45
+
+
 def test_a_track_survives_its_stored_form():
     detector = _sparse_detector()
     for minute in range(3 * 1440 + 10):
@@ -188,6 +262,10 @@ def test_a_track_survives_its_stored_form():
     assert again.state is track.state and again.quiet_from == track.quiet_from
     assert [day for day, _ in again.peaks] == [day for day, _ in track.peaks]
     assert again.bars == tuple(round(b, 2) for b in track.bars)
+    stored = Track(quiet_from=MONDAY, last_peak=41.5, shocks=((20458, 50.25), (20460, 12.0))).to_dict()
+    assert isinstance(stored["shocks"], str)
+    again = Track.from_dict(stored)
+    assert again.last_peak == 41.5 and again.shocks == ((20458, 50.25), (20460, 12.0))
 
 
 def test_a_service_whose_counts_jump_every_day_needs_a_bigger_jump_to_open():

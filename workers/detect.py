@@ -60,6 +60,16 @@ class Config:
     (bots, news, a flaky client) needs a far bigger jump before it is an incident."""
     calibration_min_days: int = 3
     """Days of peaks needed before the calibration applies."""
+    refractory_minutes: int = 1440
+    refractory_factor: float = 3.0
+    """For this long after an incident resolves, a new one must score this many times the last one's peak: the
+    after-shocks of a burst (people still talking about it) are not new incidents, a far bigger second wave is."""
+    after_shock_minutes: int = 180
+    """Only a rise that shows in windows shorter than this can be an after-shock: one that raises this long a
+    window is a new level, not the tail of a burst."""
+    after_shock_days: int = 14
+    """After-shocks are remembered this many days, and a new incident must also score above the biggest: spikes
+    that size have come and gone in this series without being an incident."""
 
 
 @dataclass(frozen=True)
@@ -80,6 +90,8 @@ class Assessment:
     """The highest score over the short windows that decide whether it is calm again."""
     window_scores: tuple[float, ...] = ()
     """Score of each of `Config.windows`, a burst carried by one older bucket discounted: what calibration learns."""
+    sustained: bool = False
+    """A window of at least `Config.after_shock_minutes` is anomalous too: a new level, not a burst."""
     bucket_seconds: int = 60
 
 
@@ -96,7 +108,7 @@ def assess(counts: Sequence[float], expected: Sequence[float], config: Config = 
     n = len(counts)
     if n == 0:
         return Assessment(0.0, 0.0, 0.0, State.OK, bucket_seconds=bucket_seconds)
-    best, best_width, recent = 0.0, 1, 0.0
+    best, best_width, recent, longest = 0.0, 1, 0.0, 0
     chosen: tuple[int, float, int] | None = None  # (rank, score, width) of the window that decides the level
     calm_width = max(1, round(config.calm_window * 60 / bucket_seconds))
     done: dict[int, tuple[float, float, float, float]] = {}
@@ -123,6 +135,7 @@ def assess(counts: Sequence[float], expected: Sequence[float], config: Config = 
         if robust < max(config.degraded_score, bar) or robust <= bar or total - mean < config.min_excess:
             continue
         rank = 2 if score >= config.outage_score and total >= config.outage_ratio * mean else 1
+        longest = max(longest, nominal)
         if chosen is None or (rank, score) > chosen[:2]:
             chosen = (rank, score, width)
     level, width, lead = State.OK, best_width, 0.0
@@ -132,6 +145,7 @@ def assess(counts: Sequence[float], expected: Sequence[float], config: Config = 
         lead = _lead(counts[-width:], expected[-width:], dispersion) * bucket_seconds
     return Assessment(best, counts[-1], expected[-1], level, window=width, spread=chosen is not None and width > 1,
                       lead_seconds=lead, recent_score=recent, window_scores=tuple(scores),
+                      sustained=longest * bucket_seconds >= config.after_shock_minutes * 60,
                       bucket_seconds=bucket_seconds)
 
 
@@ -159,12 +173,17 @@ class Track:
     """(day number, highest score of each window that day) for the last `Config.calibration_days` days."""
     bars: tuple[float, ...] = ()
     """`calibration` for the day of the last peaks, worked out once when that day began."""
+    last_peak: float = 0.0
+    """Highest score of the open incident, or of the last one once it resolved (see `Config.refractory_factor`)."""
+    shocks: tuple[tuple[int, float], ...] = ()
+    """(day number, highest score refused as an after-shock that day) for the last `Config.after_shock_days` days."""
 
     def to_dict(self) -> dict:
         """Flat values only (the peaks as text), so the track fits a Redis hash as well as JSON."""
         peaks = ";".join(f"{day}:" + ",".join(f"{s:.2f}" for s in scores) for day, scores in self.peaks)
         return {**asdict(self), "state": self.state.value, "peaks": peaks,
-                "bars": ",".join(f"{b:.2f}" for b in self.bars)}
+                "bars": ",".join(f"{b:.2f}" for b in self.bars),
+                "shocks": ";".join(f"{day}:{score:.2f}" for day, score in self.shocks)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Track":
@@ -178,7 +197,10 @@ class Track:
                 peaks.append((int(day), tuple(float(s) for s in scores.split(",") if s)))
         return cls(state=State(data.get("state", "ok")), hot=int(data.get("hot", 0)), calm=int(data.get("calm", 0)),
                    run_start=_time(data.get("run_start")), quiet_from=_time(data.get("quiet_from")),
-                   peaks=tuple(peaks), bars=tuple(float(b) for b in str(data.get("bars") or "").split(",") if b))
+                   peaks=tuple(peaks), bars=tuple(float(b) for b in str(data.get("bars") or "").split(",") if b),
+                   last_peak=float(data.get("last_peak") or 0.0),
+                   shocks=tuple((int(day), float(score)) for day, _, score in
+                                (part.partition(":") for part in str(data.get("shocks") or "").split(";") if part)))
 
 
 _RANK = {State.OK: 0, State.DEGRADED: 1, State.OUTAGE: 2}
@@ -218,31 +240,58 @@ def _peaks(track: Track, bucket_start: float, assessment: Assessment, config: Co
     return {"peaks": kept, "bars": calibration(track, day, config, assessment.bucket_seconds)}
 
 
+def _after_shock(track: Track, bucket_start: float, assessment: Assessment, config: Config) -> bool:
+    """Whether an anomaly soon after the last incident is no bigger than its after-shocks (see Config)."""
+    return (track.quiet_from is not None and bucket_start - track.quiet_from < config.refractory_minutes * 60
+            and not assessment.sustained and assessment.score <= config.refractory_factor * track.last_peak)
+
+
+def _like_past_shocks(track: Track, day: int, assessment: Assessment, config: Config) -> bool:
+    """Whether an anomaly is no bigger than the after-shocks this series has had lately (see Config)."""
+    recent = [score for d, score in track.shocks if d >= day - config.after_shock_days]
+    return bool(recent) and assessment.score <= max(recent)
+
+
+def _with_shock(track: Track, day: int, score: float, config: Config) -> tuple[tuple[int, float], ...]:
+    """The remembered after-shocks with this one added to its day, days past the memory dropped."""
+    kept = tuple((d, s) for d, s in track.shocks if day - config.after_shock_days <= d < day)
+    return kept + ((day, max([s for d, s in track.shocks if d == day] + [score])),)
+
+
 def step(track: Track, bucket_start: float, assessment: Assessment, config: Config = Config()) -> Track:
     """Advance the state machine by one bucket; hysteresis: slow to open, slower to resolve."""
     seconds = assessment.bucket_seconds
-    peaks = _peaks(track, bucket_start, assessment, config)
+    peaks = {**_peaks(track, bucket_start, assessment, config), "shocks": track.shocks}
     anomalous = assessment.level is not State.OK
     if track.state is State.OK:
+        day = int(bucket_start // 86400)
+        if anomalous and _after_shock(track, bucket_start, assessment, config):
+            anomalous, peaks["shocks"] = False, _with_shock(track, day, assessment.score, config)
+        elif anomalous and _like_past_shocks(track, day, assessment, config):
+            anomalous = False
         if not anomalous:
-            return Track(quiet_from=track.quiet_from, **peaks)
+            return Track(quiet_from=track.quiet_from, last_peak=track.last_peak, **peaks)
         onset = bucket_start - assessment.lead_seconds
         run_start = onset if track.hot == 0 or track.run_start is None else min(track.run_start, onset)
         hot = track.hot + 1
         held = assessment.spread or hot * seconds >= config.open_after * 60
         state = assessment.level if held else State.OK
-        return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from, **peaks)
+        # The peak of the last incident stays until a new one opens.
+        peak = assessment.score if held else track.last_peak
+        return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from, last_peak=peak,
+                     **peaks)
     # An open incident: it may get worse; it resolves once the short windows have been calm for long enough.
     state = track.state
+    peak = max(track.last_peak, assessment.score)
     if anomalous and _RANK[assessment.level] > _RANK[state]:
         state = assessment.level
     if assessment.recent_score < config.calm_score:
         calm = track.calm + 1
         if calm * seconds >= config.resolve_after * 60:
-            return Track(quiet_from=bucket_start - (calm - 1) * seconds, **peaks)
+            return Track(quiet_from=bucket_start - (calm - 1) * seconds, last_peak=peak, **peaks)
     else:
         calm = 0
-    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm, **peaks)
+    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm, last_peak=peak, **peaks)
 
 
 def evaluate(profile: Profile, starts: Sequence[float], counts: Sequence[float], track: Track,
