@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 import pytest
 from redis.cluster import RedisCluster
@@ -15,6 +16,7 @@ from rq.registry import FinishedJobRegistry
 
 from aggregator import create_app
 from aggregator.exceptions import SettingsError
+from aggregator.identity import REFRESH_SECONDS
 from aggregator.settings import Settings
 from aggregator.stores import cluster_nodes, data_client, queue_client
 from workers import keys
@@ -156,32 +158,39 @@ def test_a_killed_master_stops_only_its_services_with_503_and_they_come_back_wit
     cluster = start_cluster(tmp_path)
     try:
         app = _cluster_app(redis_server.url, cluster.url)
-        client = app.test_client()
-        victim = cluster.node_of(keys.intake("claude"))
-        survivor = next(s for s in app.extensions["radar"].catalog.slugs
-                        if cluster.node_of(keys.intake(s)) is not victim)
-        before = _post_reports(client, ["claude", survivor], 25, tag=1)
+        client, radar = app.test_client(), app.extensions["radar"]
+        # The master that also holds the day's reporter key, the one key every report needs.
+        victim = cluster.node_of(keys.daily_salt(datetime.fromtimestamp(NOW, timezone.utc).strftime("%Y%m%d")))
+        affected = next(s for s in radar.catalog.slugs if cluster.node_of(keys.intake(s)) is victim)
+        survivor = next(s for s in radar.catalog.slugs if cluster.node_of(keys.intake(s)) is not victim)
+        before = _post_reports(client, [affected, survivor], 25, tag=1)
 
         victim.kill()
+        # Long enough for every process to have asked again for the reporter key, and been refused.
+        radar.clock = lambda: NOW + 2 * REFRESH_SECONDS
 
-        down = post(client, {"service": "claude", "surface": "api"}, ip="10.2.0.1")
+        down = post(client, {"service": affected, "surface": "api"}, ip="10.2.0.1")
         assert down.status_code == 503
         assert down.headers["Retry-After"] == "5"
         assert down.get_json()["error"]["code"] == "data_unavailable"
-        for path in ("/api/v1/services/claude/series", "/api/v1/status"):
+        for path in (f"/api/v1/services/{affected}/series", "/api/v1/status"):
             answer = client.get(path)
             assert (answer.status_code, answer.get_json()["error"]["code"]) == (503, "data_unavailable")
             assert "Traceback" not in answer.get_data(as_text=True)
+        ready = client.get("/readyz")
+        assert ready.status_code == 503
+        assert any(f":{victim.port}" in problem for problem in ready.get_json()["problems"])
         # The services on the other masters go on taking reports and answering reads.
         during = _post_reports(client, [survivor], 10, tag=2)
         assert client.get(f"/api/v1/services/{survivor}/series").status_code == 200
 
         victim.start()
         # The same app, not restarted: its client finds the master again on its next request.
-        _wait_for(lambda: post(client, {"service": "claude", "surface": "api"}, ip="10.3.0.1").status_code == 202)
+        _wait_for(lambda: post(client, {"service": affected, "surface": "api"}, ip="10.3.0.1").status_code == 202)
         _run_workers(redis_server.url, cluster.url, 2)
         # Every report acknowledged before the kill was kept (append-only file) and is counted once.
-        assert _counted(client, "claude") == before["claude"] + 1
+        assert _counted(client, affected) == before[affected] + 1
         assert _counted(client, survivor) == before[survivor] + during[survivor]
+        assert client.get("/readyz").status_code == 200
     finally:
         cluster.stop()
