@@ -1,12 +1,16 @@
 """The data store on a three-master Redis Cluster against one Redis on the same machine: drain throughput
-with 1, 2 and 4 worker processes, and the read of every service's status and last hour (the overview)."""
+with 1, 2 and 4 worker processes, the CPU a report costs Redis and the workers (the basis of a projection to
+many machines), and the read of every service's status and last hour (the overview)."""
 from __future__ import annotations
 
 import multiprocessing
 import statistics
 import tempfile
 import time
+from dataclasses import dataclass
 from pathlib import Path
+
+import redis as redis_lib
 
 from aggregator.settings import Settings
 from aggregator.stores import data_client
@@ -37,12 +41,36 @@ def _connect(url: str) -> None:
     _client = _data(url)
 
 
-def _drain_one(slug: str) -> int:
-    return drain(_client, slug, batch_size=1000, max_seconds=600).entries
+def _drain_one(slug: str) -> tuple[int, float]:
+    started = time.process_time()
+    entries = drain(_client, slug, batch_size=1000, max_seconds=600).entries
+    return entries, time.process_time() - started
 
 
-def drain_rate(url: str, workers: int, run: str) -> float:
-    """Reports/s that `workers` processes, each taking the next service's stream, drain into buckets."""
+def redis_cpu_seconds(ports: list[int]) -> float:
+    """CPU time the Redis servers on `ports` have used since they started."""
+    total = 0.0
+    for port in ports:
+        with redis_lib.Redis(port=port) as r:
+            info = r.info("cpu")
+        total += info["used_cpu_user"] + info["used_cpu_sys"]
+    return total
+
+
+@dataclass(frozen=True)
+class Run:
+    """One timed drain of every service's stream."""
+
+    rate: float
+    """Reports counted per second of wall time."""
+    redis_ms: float
+    """Milliseconds of Redis CPU per 1,000 reports."""
+    worker_ms: float
+    """Milliseconds of worker CPU per 1,000 reports."""
+
+
+def drain_run(url: str, ports: list[int], workers: int, run: str) -> Run:
+    """`workers` processes, each taking the next service's stream, drain every report into buckets."""
     redis = _data(url)
     slugs = [f"bench-{run}-{n}" for n in range(SERVICES)]
     entries = synthetic_entries(REPORTS_PER_SERVICE, time.time())
@@ -52,11 +80,12 @@ def drain_rate(url: str, workers: int, run: str) -> float:
     # Processes started and connected before the clock starts, as RQ workers are before jobs arrive.
     with multiprocessing.get_context("fork").Pool(workers, initializer=_connect, initargs=(url,)) as pool:
         pool.map(time.sleep, [0.01] * workers)
-        started = time.perf_counter()
-        counted = pool.map(_drain_one, slugs, chunksize=1)
-        seconds = time.perf_counter() - started
-    assert sum(counted) == SERVICES * REPORTS_PER_SERVICE, counted
-    return sum(counted) / seconds
+        redis_before, started = redis_cpu_seconds(ports), time.perf_counter()
+        results = pool.map(_drain_one, slugs, chunksize=1)
+        seconds, redis_used = time.perf_counter() - started, redis_cpu_seconds(ports) - redis_before
+    counted = sum(n for n, _ in results)
+    assert counted == SERVICES * REPORTS_PER_SERVICE, results
+    return Run(counted / seconds, redis_used / counted * 1e6, sum(cpu for _, cpu in results) / counted * 1e6)
 
 
 def read_ms(url: str) -> float:
@@ -84,24 +113,29 @@ def main() -> None:
         single = Node(free_node_port(), Path(directory) / "single", cluster_enabled=False)
         single.start()
         cluster = start_cluster(Path(directory) / "cluster")
-        targets = {"single": f"redis://127.0.0.1:{single.port}", "cluster": cluster.url}
+        targets = {"single": (f"redis://127.0.0.1:{single.port}", [single.port]),
+                   "cluster": (cluster.url, [node.port for node in cluster.nodes])}
         try:
             print(f"cluster: {SERVICES} services × {REPORTS_PER_SERVICE:,} reports, over "
                   f"{len(cluster.nodes)} masters; batches of 1,000; both stores on TCP 127.0.0.1")
-            rates: dict[tuple[str, int], list[float]] = {}
+            runs: dict[tuple[str, int], list[Run]] = {}
             for round_no in range(ROUNDS):
                 # Alternated within a round, so load from other work on the machine hits both stores alike.
                 for workers in WORKERS:
-                    for name, url in targets.items():
+                    for name, (url, ports) in targets.items():
                         run = f"{round_no}-{workers}-{name}"
-                        rates.setdefault((name, workers), []).append(drain_rate(url, workers, run))
-            rate = {key: statistics.median(values) for key, values in rates.items()}
+                        runs.setdefault((name, workers), []).append(drain_run(url, ports, workers, run))
+            median = {key: Run(*(statistics.median(getattr(r, f) for r in found) for f in ("rate", "redis_ms",
+                                                                                         "worker_ms")))
+                      for key, found in runs.items()}
             for workers in WORKERS:
-                print(f"cluster: drain with {workers} worker(s), median of {ROUNDS}: "
-                      f"single {rate['single', workers]:,.0f} reports/s, cluster {rate['cluster', workers]:,.0f} "
-                      f"reports/s; ratio {rate['cluster', workers] / rate['single', workers]:.2f}; "
-                      f"× {rate['cluster', workers] / rate['cluster', 1]:.2f} of one cluster worker")
-            reads = {name: read_ms(url) for name, url in targets.items()}
+                one, many = median["single", workers], median["cluster", workers]
+                print(f"cluster: drain with {workers} worker(s), median of {ROUNDS}: single {one.rate:,.0f} "
+                      f"reports/s, cluster {many.rate:,.0f} reports/s; ratio {many.rate / one.rate:.2f}; "
+                      f"× {many.rate / median['cluster', 1].rate:.2f} of one cluster worker; CPU per 1,000 "
+                      f"reports: Redis {one.redis_ms:.0f} / {many.redis_ms:.0f} ms, workers {one.worker_ms:.0f} / "
+                      f"{many.worker_ms:.0f} ms (single / cluster)")
+            reads = {name: read_ms(url) for name, (url, _) in targets.items()}
             print(f"cluster: status + last hour of {READ_SERVICES} services: single {reads['single']:.1f} ms, "
                   f"cluster {reads['cluster']:.1f} ms (median of {READ_RUNS}); "
                   f"ratio {reads['cluster'] / reads['single']:.2f}")
