@@ -43,10 +43,10 @@ class ClusterScript(Script):
 
     def __call__(self, keys=None, args=None, client=None):
         if isinstance(client, ClusterPipeline):
-            # The script's text each time: a pipeline cannot load a script missing on one node first, and
-            # Redis keeps the compiled script by its hash, so only the bytes on the wire are extra.
-            # Sent to its first key's master: left to find it, the pipeline asks a server which arguments are
-            # keys (COMMAND GETKEYS), one round trip per script — six times the time of a 200-service read.
+            # The script's text each time: a pipeline cannot load a script that one node lacks, and Redis
+            # keeps the compiled script by its hash, so only the bytes on the wire are extra. Addressed to its
+            # first key's master here: otherwise the pipeline asks a server which arguments are keys (COMMAND
+            # GETKEYS), a round trip per script, which made a read over 200 services six times slower.
             keys, args = list(keys or []), list(args or [])
             node = client.nodes_manager.get_node_from_slot(client.keyslot(keys[0]))
             return client.execute_command("EVAL", self.script, len(keys), *keys, *args, target_nodes=node)

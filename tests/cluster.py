@@ -45,7 +45,7 @@ def free_node_port() -> int:
 
 @dataclass
 class Node:
-    """One cluster-enabled redis-server with its own port and data directory (append-only file on)."""
+    """One redis-server with its own port and data directory (append-only file on), cluster-enabled."""
 
     port: int
     directory: Path
@@ -103,7 +103,7 @@ class Node:
 
 @dataclass
 class Cluster:
-    """Three masters, slots split evenly, no replicas."""
+    """Masters with the slots split evenly between them, no replicas."""
 
     nodes: list[Node] = field(default_factory=list)
 
@@ -120,7 +120,7 @@ class Cluster:
         raise LookupError(f"no node serves slot {slot}")
 
     def wait_ok(self, timeout: float = START_TIMEOUT) -> None:
-        """Until every running node says the cluster is ok and knows every other node."""
+        """Wait until every node says the cluster is ok, with every slot served and every node known."""
         deadline = time.monotonic() + timeout
         while True:
             infos = [node.info() for node in self.nodes]

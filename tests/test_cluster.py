@@ -23,6 +23,7 @@ from workers import keys
 
 from .cluster import start_cluster
 from .conftest import NOW, TEST_GEOIP, post
+from .test_privacy import CLIENTS, PROXIES, everything_stored, leaks, post_from_everyone
 
 WORKERS = 4
 DRAINS_PER_SERVICE = 3
@@ -194,3 +195,16 @@ def test_a_killed_master_stops_only_its_services_with_503_and_they_come_back_wit
         assert client.get("/readyz").status_code == 200
     finally:
         cluster.stop()
+
+
+def test_no_client_or_proxy_address_is_stored_on_any_master(redis_server, redis_cluster):
+    app = _cluster_app(redis_server.url, redis_cluster.url, TRUSTED_PROXIES="10.0.0.0/8",
+                       RADAR_REPORT_RATE_LIMIT="1000/minute")
+    app.extensions["radar"].data.flushall()
+    post_from_everyone(app.test_client())
+    _run_workers(redis_server.url, redis_cluster.url, 1)
+    stored = [everything_stored(f"redis://127.0.0.1:{node.port}") for node in redis_cluster.nodes]
+    # Each master holds some of it — streams, buckets, dedupe marks, the rate limit's windows — and no address.
+    assert all(types for _, types in stored)
+    assert any(key.startswith(b"radar:limits:") for _, types in stored for key in types)
+    assert leaks([blob for blobs, _ in stored for blob in blobs], CLIENTS + PROXIES) == []
