@@ -32,7 +32,11 @@ def readyz():
             problems.append(f"{name} redis: {exc}")
     lag = {}
     if not problems:
-        lag = intake_lag(r.data, r.catalog.slugs, r.clock())
+        try:
+            lag = intake_lag(r.data, r.catalog.slugs, r.clock())
+        except redis.RedisError as exc:  # a cluster answers PING while one of its masters is down
+            problems.append(f"data redis: {exc}")
+    if lag:
         late = {slug: round(seconds, 1) for slug, seconds in lag.items() if seconds > MAX_READY_LAG}
         if late:
             problems.append(f"reports waiting over {MAX_READY_LAG} s to be counted: {late}")

@@ -6,6 +6,8 @@ import hmac
 import secrets
 from datetime import datetime, timezone
 
+import redis
+
 from workers import keys
 
 SALT_TTL = 2 * 86400
@@ -30,8 +32,14 @@ class Reporters:
         cached_day, key, fetched = self._cached
         if day != cached_day or now - fetched > REFRESH_SECONDS:
             name = keys.daily_salt(day)
-            self._redis.set(name, secrets.token_hex(32), nx=True, ex=SALT_TTL)
-            key = bytes.fromhex(self._redis.get(name))
+            try:
+                self._redis.set(name, secrets.token_hex(32), nx=True, ex=SALT_TTL)
+                key = bytes.fromhex(self._redis.get(name))
+            except redis.RedisError:
+                # On a Redis Cluster the key lives on one master: while that one is away, today's copy keeps
+                # the services on the other masters taking reports. Asked again after the same interval.
+                if day != cached_day:
+                    raise
             self._cached = (day, key, now)
         return key
 

@@ -52,6 +52,15 @@ def _redis_url(raw: str) -> str:
     return raw
 
 
+def _redis_data_url(raw: str) -> str:
+    if raw.startswith("redis+cluster://"):
+        return raw
+    try:
+        return _redis_url(raw)
+    except ValueError:
+        raise ValueError("must start with redis://, rediss://, unix:// or redis+cluster://") from None
+
+
 def _urls(raw: str) -> tuple:
     urls = tuple(part.strip() for part in raw.split(",") if part.strip())
     for url in urls:
@@ -113,8 +122,9 @@ class Setting:
 SETTINGS: tuple[Setting, ...] = (
     Setting("REDIS_URL", "", _redis_url,
             "Redis for RQ queues and jobs; empty: the embedded Redis that `run` starts under RADAR_VAR_DIR"),
-    Setting("REDIS_DATA_URL", "", _redis_url,
-            "Redis for intake streams and buckets (may be a different server); empty: same as REDIS_URL"),
+    Setting("REDIS_DATA_URL", "", _redis_data_url,
+            "Redis for intake streams and buckets (may be a different server, or a Redis Cluster: "
+            "redis+cluster://host:port[,host:port...]); empty: same as REDIS_URL"),
     Setting("HOST", "127.0.0.1", _text, "address the web app listens on"),
     Setting("PORT", "8000", _port, "port the web app listens on"),
     Setting("RADAR_WEB_WORKERS", "2", _positive_int, "gunicorn worker processes for the web app"),

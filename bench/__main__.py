@@ -1,11 +1,13 @@
 """`python -m bench [NAME ...]`: run the benchmarks (all by default)."""
 import sys
 
-from . import burst, dashboard, detect, drain, evaluate, freshness, ingest, memory, relay, statuspage, visibility
+from . import (burst, cluster, dashboard, detect, drain, evaluate, freshness, ingest, memory, relay, statuspage,
+               visibility)
 
 BENCHMARKS = {"ingest": ingest.main, "burst": burst.main, "relay": relay.main, "freshness": freshness.main,
               "drain": drain.main, "memory": memory.main, "visibility": visibility.main, "evaluate": evaluate.main,
-              "dashboard": dashboard.main, "detect": detect.main, "statuspage": statuspage.main}
+              "dashboard": dashboard.main, "detect": detect.main, "statuspage": statuspage.main,
+              "cluster": cluster.main}
 
 names = sys.argv[1:] or list(BENCHMARKS)
 unknown = [n for n in names if n not in BENCHMARKS]

@@ -22,6 +22,8 @@ from aggregator.stores import data_client, queue_client
 from workers import keys
 from workers.evaluate import never_evaluated
 
+from .cluster import start_cluster
+
 DATA = Path(__file__).parent / "data"
 TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
 # A fixed clock half a minute into the current hour: recent enough that bucket TTLs (set from real
@@ -37,6 +39,14 @@ def redis_server(tmp_path_factory):
     os.environ.pop("REDIS_DATA_URL", None)
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def redis_cluster(tmp_path_factory):
+    """A real three-master Redis Cluster (tests/cluster.py), for the data store on a cluster."""
+    cluster = start_cluster(tmp_path_factory.mktemp("cluster"))
+    yield cluster
+    cluster.stop()
 
 
 @pytest.fixture(autouse=True)

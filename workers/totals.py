@@ -93,19 +93,31 @@ def recent_totals(redis, slugs: list[str], now: float) -> dict[str, int]:
     return {slug: sum(map(sum, parts)) for slug, parts in read_totals(redis, slugs, last_hour_spans(now)).items()}
 
 
-def last_hour(redis, slug: str, now: float, entry_id: str | None = None) -> int:
-    """Counted reports of the last 60 minutes, plus report `entry_id` if it is counted and not drained yet.
+# The last hour's total and whether a report still waiting in the stream is counted, read in one step: the
+# drain moves a report from the stream to the buckets atomically, so one snapshot sees it in exactly one of
+# the two places. A script rather than MULTI/EXEC, which a cluster client runs without parsing the replies.
+# KEYS[1] is the intake stream, KEYS[2..] the buckets; ARGV: the total's field, the entry id or ''.
+_LAST_HOUR = """
+local n = 0
+for i = 2, #KEYS do
+  n = n + tonumber(redis.call('HGET', KEYS[i], ARGV[1]) or 0)
+end
+if ARGV[2] ~= '' then
+  for _, entry in ipairs(redis.call('XRANGE', KEYS[1], ARGV[2], ARGV[2], 'COUNT', 1)) do
+    local fields = entry[2]
+    for i = 1, #fields, 2 do
+      if fields[i] == 'counted' and fields[i + 1] == '1' then n = n + 1 end
+    end
+  end
+end
+return n
+"""
 
-    One transaction: the drain moves a report from the stream to the buckets in one step, so a snapshot
-    sees it in exactly one of the two places."""
-    with redis.pipeline(transaction=True) as pipe:
-        redis.register_script(_TOTALS)(keys=last_hour_keys(slug, now), args=[TOTAL], client=pipe)
-        if entry_id:
-            pipe.xrange(keys.intake(slug), entry_id, entry_id, count=1)
-        values = pipe.execute()
-    waiting = values[1] if entry_id else []
-    return (sum(int(v) for v in values[0].split(",") if v)
-            + sum(1 for _, fields in waiting if fields.get("counted") == "1"))
+
+def last_hour(redis, slug: str, now: float, entry_id: str | None = None) -> int:
+    """Counted reports of the last 60 minutes, plus report `entry_id` if it is counted and not drained yet."""
+    return redis.register_script(_LAST_HOUR)(keys=[keys.intake(slug), *last_hour_keys(slug, now)],
+                                             args=[TOTAL, entry_id or ""])
 
 
 def read_series(redis, slug: str, resolution: keys.Resolution, first: int, last: int) -> tuple[list[int], dict]:
