@@ -35,7 +35,7 @@ def _require(url: str) -> str:
 
 
 CLUSTER_SCHEME = "redis+cluster"
-"""URL scheme of a Redis Cluster, spelled as the `limits` package (the rate limit's storage) spells it."""
+"""URL scheme of a Redis Cluster data store (`redis+cluster://host:port,host:port`)."""
 
 
 class ClusterScript(Script):
