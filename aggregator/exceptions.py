@@ -1,6 +1,8 @@
 """Named errors of the domain; the web layer turns each into one JSON shape."""
 from __future__ import annotations
 
+import math
+
 
 class RadarError(Exception):
     """Base error: a short lowercase message a person can act on, the field it concerns, an HTTP status."""
@@ -100,3 +102,15 @@ class Conflict(RadarError):
 
     status = 409
     code = "conflict"
+
+
+class RateLimited(RadarError):
+    """A client sent more reports to a service than RADAR_REPORT_RATE_LIMIT allows."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, wait: float):
+        seconds = max(1, math.ceil(wait))
+        super().__init__(f"too many reports from your address — try again in {seconds} seconds")
+        self.headers = {"Retry-After": str(seconds)}

@@ -20,8 +20,7 @@ from . import api, catalog_sync, geo, logs, metrics, security
 from .app import MAX_BODY_BYTES
 from .embed import CORS_HEADERS
 from .errors import RETRY_AFTER_SECONDS, STORE_DOWN, UNEXPECTED, shape
-from .exceptions import DataUnavailable
-from .ratelimit import RateLimited
+from .exceptions import DataUnavailable, RateLimited
 
 log = logging.getLogger(__name__)
 

@@ -10,8 +10,8 @@ from workers.buckets import TOTAL
 from workers.totals import last_hour_keys
 
 from .catalog import Catalog, Service
-from .exceptions import ValidationError
-from .ratelimit import RateLimited, Window, arguments
+from .exceptions import RateLimited, ValidationError
+from .ratelimit import Window, arguments
 
 SURFACES = ("website", "desktop", "mobile", "api")
 SYMPTOMS = ("login", "errors", "slow", "blank_response", "other")

@@ -7,11 +7,9 @@ allowance is per service, like its dedupe.
 """
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass
 
-from .exceptions import RadarError
 
 _UNITS = {"second": 1, "minute": 60, "hour": 3600, "day": 86400}
 _LIMIT = re.compile(r"(\d+)\s*(?:/|\s+per\s+)\s*(\d+\s+)?(second|minute|hour|day)s?", re.IGNORECASE)
@@ -40,15 +38,3 @@ def parse(value: str) -> tuple[Window, ...]:
 def arguments(windows: tuple[Window, ...]) -> list[int]:
     """The windows as `intake._SUBMIT` reads them: their number, then amount and seconds of each."""
     return [len(windows), *(n for w in windows for n in (w.amount, w.seconds))]
-
-
-class RateLimited(RadarError):
-    """A client sent more reports to a service than RADAR_REPORT_RATE_LIMIT allows."""
-
-    status = 429
-    code = "rate_limited"
-
-    def __init__(self, wait: float):
-        seconds = max(1, math.ceil(wait))
-        super().__init__(f"too many reports from your address — try again in {seconds} seconds")
-        self.headers = {"Retry-After": str(seconds)}
