@@ -1,5 +1,7 @@
 """Detection as pure functions: the baseline, the score, the state machine, and the runner the backtest uses."""
+import json
 import random
+from dataclasses import replace
 
 from workers.baseline import FLOOR_PER_HOUR, Quality, hour_of_week, learn_profile
 from workers.detect import (Assessment, Config, Detector, State, Track, assess, evaluate, incidents_from, run,
@@ -210,11 +212,48 @@ def test_after_shocks_are_forgotten_after_their_memory():
     assert refused.shocks == ((day, 50),)
 
 
+def _resolved(track: Track, config: Config, at: float) -> Track:
+    """`track` after enough calm buckets from `at` on for its incident to resolve."""
+    calm = Assessment(0, 40, 40, State.OK)
+    for minute in range(config.resolve_after):
+        track = step(track, at + minute * 60, calm, config)
+    assert track.state is State.OK
+    return track
+
+
+def test_a_burst_no_bigger_than_half_a_recent_burst_incident_does_not_open():
+    config = Config()
+    track = _resolved(step(Track(), MONDAY, _spike(100), config), config, MONDAY + 60)
+    assert track.bursts == ((int(MONDAY // 86400), 100),)
+    later = MONDAY + 3 * 86400
+    assert step(track, later, _spike(config.burst_factor * 100), config).state is State.OK
+    assert step(track, later, _spike(config.burst_factor * 100 + 1), config).state is State.OUTAGE
+    forgotten = MONDAY + (config.burst_days + 1) * 86400
+    assert step(track, forgotten, _spike(20), config).state is State.OUTAGE
+
+
+def test_a_sustained_rise_opens_however_big_the_recent_bursts():
+    config = Config()
+    track = _resolved(step(Track(), MONDAY, _spike(100), config), config, MONDAY + 60)
+    level = Assessment(score=20, count=300, expected=40, level=State.OUTAGE, window=5, spread=True, sustained=True)
+    assert step(track, MONDAY + 3 * 86400, level, config).state is State.OUTAGE
+
+
+def test_a_sustained_outage_is_not_remembered_so_it_hides_no_later_one():
+    config = Config()
+    big = Assessment(score=5000, count=9000, expected=40, level=State.OUTAGE, window=180, spread=True)
+    track = step(step(Track(), MONDAY, big, config), MONDAY + 60, replace(big, sustained=True), config)
+    track = _resolved(track, config, MONDAY + 120)
+    assert track.bursts == () and not track.sustained
+    assert step(track, MONDAY + 3 * 86400, _spike(20), config).state is State.OUTAGE
+
+
 def test_a_second_wave_bigger_than_the_last_incident_opens_one():
     config, track = _after_incident(peak=30.0)
-    wave = Assessment(score=91, count=2000, expected=40, level=State.OUTAGE, window=5, spread=True)
+    bigger = config.refractory_factor * 30.0 + 1
+    wave = Assessment(score=bigger, count=2000, expected=40, level=State.OUTAGE, window=5, spread=True)
     opened = step(track, MONDAY + 3600, wave, config)
-    assert opened.state is State.OUTAGE and opened.last_peak == 91
+    assert opened.state is State.OUTAGE and opened.last_peak == bigger
 
 
 def test_a_rise_that_shows_over_hours_soon_after_an_incident_is_a_new_one_not_an_after_shock():
@@ -262,10 +301,12 @@ def test_a_track_survives_its_stored_form():
     assert again.state is track.state and again.quiet_from == track.quiet_from
     assert [day for day, _ in again.peaks] == [day for day, _ in track.peaks]
     assert again.bars == tuple(round(b, 2) for b in track.bars)
-    stored = Track(quiet_from=MONDAY, last_peak=41.5, shocks=((20458, 50.25), (20460, 12.0))).to_dict()
-    assert isinstance(stored["shocks"], str)
-    again = Track.from_dict(stored)
+    stored = Track(quiet_from=MONDAY, last_peak=41.5, shocks=((20458, 50.25), (20460, 12.0)),
+                   bursts=((20459, 80.5),), sustained=True).to_dict()
+    assert isinstance(stored["shocks"], str) and isinstance(stored["bursts"], str)
+    again = Track.from_dict(json.loads(json.dumps(stored)))
     assert again.last_peak == 41.5 and again.shocks == ((20458, 50.25), (20460, 12.0))
+    assert again.bursts == ((20459, 80.5),) and again.sustained
 
 
 def test_a_service_whose_counts_jump_every_day_needs_a_bigger_jump_to_open():

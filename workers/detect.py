@@ -61,7 +61,7 @@ class Config:
     calibration_min_days: int = 3
     """Days of peaks needed before the calibration applies."""
     refractory_minutes: int = 1440
-    refractory_factor: float = 3.0
+    refractory_factor: float = 4.0
     """For this long after an incident resolves, a new one must score this many times the last one's peak: the
     after-shocks of a burst (people still talking about it) are not new incidents, a far bigger second wave is."""
     after_shock_minutes: int = 180
@@ -70,6 +70,11 @@ class Config:
     after_shock_days: int = 14
     """After-shocks are remembered this many days, and a new incident must also score above the biggest: spikes
     that size have come and gone in this series without being an incident."""
+    burst_days: int = 28
+    burst_factor: float = 0.5
+    """Incidents that were bursts (never sustained) are remembered this many days, and an anomaly that is not
+    sustained must score above this share of the biggest to open: in a series that had a burst that size lately,
+    a smaller one is how it behaves. Sustained incidents are not remembered, so a big outage hides no later one."""
 
 
 @dataclass(frozen=True)
@@ -177,13 +182,17 @@ class Track:
     """Highest score of the open incident, or of the last one once it resolved (see `Config.refractory_factor`)."""
     shocks: tuple[tuple[int, float], ...] = ()
     """(day number, highest score refused as an after-shock that day) for the last `Config.after_shock_days` days."""
+    bursts: tuple[tuple[int, float], ...] = ()
+    """(day number, highest peak of an incident that was a burst that day) for the last `Config.burst_days` days."""
+    sustained: bool = False
+    """The open incident has been sustained at some point, so it will not be remembered as a burst."""
 
     def to_dict(self) -> dict:
         """Flat values only (the peaks as text), so the track fits a Redis hash as well as JSON."""
         peaks = ";".join(f"{day}:" + ",".join(f"{s:.2f}" for s in scores) for day, scores in self.peaks)
         return {**asdict(self), "state": self.state.value, "peaks": peaks,
                 "bars": ",".join(f"{b:.2f}" for b in self.bars),
-                "shocks": ";".join(f"{day}:{score:.2f}" for day, score in self.shocks)}
+                "shocks": _days_to_text(self.shocks), "bursts": _days_to_text(self.bursts)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Track":
@@ -198,9 +207,17 @@ class Track:
         return cls(state=State(data.get("state", "ok")), hot=int(data.get("hot", 0)), calm=int(data.get("calm", 0)),
                    run_start=_time(data.get("run_start")), quiet_from=_time(data.get("quiet_from")),
                    peaks=tuple(peaks), bars=tuple(float(b) for b in str(data.get("bars") or "").split(",") if b),
-                   last_peak=float(data.get("last_peak") or 0.0),
-                   shocks=tuple((int(day), float(score)) for day, _, score in
-                                (part.partition(":") for part in str(data.get("shocks") or "").split(";") if part)))
+                   last_peak=float(data.get("last_peak") or 0.0), shocks=_days_from_text(data.get("shocks")),
+                   bursts=_days_from_text(data.get("bursts")), sustained=bool(data.get("sustained")))
+
+
+def _days_to_text(memory: tuple[tuple[int, float], ...]) -> str:
+    return ";".join(f"{day}:{score:.2f}" for day, score in memory)
+
+
+def _days_from_text(text) -> tuple[tuple[int, float], ...]:
+    return tuple((int(day), float(score)) for day, _, score in
+                 (part.partition(":") for part in str(text or "").split(";") if part))
 
 
 _RANK = {State.OK: 0, State.DEGRADED: 1, State.OUTAGE: 2}
@@ -246,28 +263,42 @@ def _after_shock(track: Track, bucket_start: float, assessment: Assessment, conf
             and not assessment.sustained and assessment.score <= config.refractory_factor * track.last_peak)
 
 
+def _biggest(memory: tuple[tuple[int, float], ...], day: int, days: int) -> float:
+    """The highest score remembered for the last `days` days (0 if none)."""
+    return max((score for d, score in memory if d >= day - days), default=0.0)
+
+
 def _like_past_shocks(track: Track, day: int, assessment: Assessment, config: Config) -> bool:
     """Whether an anomaly is no bigger than the after-shocks this series has had lately (see Config)."""
-    recent = [score for d, score in track.shocks if d >= day - config.after_shock_days]
-    return bool(recent) and assessment.score <= max(recent)
+    biggest = _biggest(track.shocks, day, config.after_shock_days)
+    return biggest > 0 and assessment.score <= biggest
 
 
-def _with_shock(track: Track, day: int, score: float, config: Config) -> tuple[tuple[int, float], ...]:
-    """The remembered after-shocks with this one added to its day, days past the memory dropped."""
-    kept = tuple((d, s) for d, s in track.shocks if day - config.after_shock_days <= d < day)
-    return kept + ((day, max([s for d, s in track.shocks if d == day] + [score])),)
+def _smaller_than_past_bursts(track: Track, day: int, assessment: Assessment, config: Config) -> bool:
+    """Whether an anomaly that is not sustained is small beside the bursts this series has had lately (see Config)."""
+    biggest = _biggest(track.bursts, day, config.burst_days)
+    return not assessment.sustained and biggest > 0 and assessment.score <= config.burst_factor * biggest
+
+
+def _remember(memory: tuple[tuple[int, float], ...], day: int, score: float,
+              days: int) -> tuple[tuple[int, float], ...]:
+    """A memory of (day, highest score) with this score added to its day, days past `days` dropped."""
+    kept = tuple((d, s) for d, s in memory if day - days <= d < day)
+    return kept + ((day, max([s for d, s in memory if d == day] + [score])),)
 
 
 def step(track: Track, bucket_start: float, assessment: Assessment, config: Config = Config()) -> Track:
     """Advance the state machine by one bucket; hysteresis: slow to open, slower to resolve."""
     seconds = assessment.bucket_seconds
-    peaks = {**_peaks(track, bucket_start, assessment, config), "shocks": track.shocks}
+    peaks = {**_peaks(track, bucket_start, assessment, config), "shocks": track.shocks, "bursts": track.bursts}
     anomalous = assessment.level is not State.OK
+    day = int(bucket_start // 86400)
     if track.state is State.OK:
-        day = int(bucket_start // 86400)
         if anomalous and _after_shock(track, bucket_start, assessment, config):
-            anomalous, peaks["shocks"] = False, _with_shock(track, day, assessment.score, config)
-        elif anomalous and _like_past_shocks(track, day, assessment, config):
+            anomalous = False
+            peaks["shocks"] = _remember(track.shocks, day, assessment.score, config.after_shock_days)
+        elif anomalous and (_like_past_shocks(track, day, assessment, config)
+                            or _smaller_than_past_bursts(track, day, assessment, config)):
             anomalous = False
         if not anomalous:
             return Track(quiet_from=track.quiet_from, last_peak=track.last_peak, **peaks)
@@ -279,19 +310,23 @@ def step(track: Track, bucket_start: float, assessment: Assessment, config: Conf
         # The peak of the last incident stays until a new one opens.
         peak = assessment.score if held else track.last_peak
         return Track(state=state, hot=hot, calm=0, run_start=run_start, quiet_from=track.quiet_from, last_peak=peak,
-                     **peaks)
+                     sustained=assessment.sustained, **peaks)
     # An open incident: it may get worse; it resolves once the short windows have been calm for long enough.
     state = track.state
     peak = max(track.last_peak, assessment.score)
+    sustained = track.sustained or assessment.sustained
     if anomalous and _RANK[assessment.level] > _RANK[state]:
         state = assessment.level
     if assessment.recent_score < config.calm_score:
         calm = track.calm + 1
         if calm * seconds >= config.resolve_after * 60:
+            if not sustained:
+                peaks["bursts"] = _remember(track.bursts, day, peak, config.burst_days)
             return Track(quiet_from=bucket_start - (calm - 1) * seconds, last_peak=peak, **peaks)
     else:
         calm = 0
-    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm, last_peak=peak, **peaks)
+    return replace(track, state=state, hot=track.hot + 1 if anomalous else 0, calm=calm, last_peak=peak,
+                   sustained=sustained, **peaks)
 
 
 def evaluate(profile: Profile, starts: Sequence[float], counts: Sequence[float], track: Track,
