@@ -1,6 +1,7 @@
 """The web server's worker: gunicorn's threaded worker, answering 503 at once when its threads are behind."""
 from __future__ import annotations
 
+import errno
 import selectors
 import sys
 import threading
@@ -9,7 +10,7 @@ from concurrent import futures
 from functools import partial
 
 from gunicorn.http2 import negotiation
-from gunicorn.workers.gthread import ThreadWorker
+from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from . import metrics
 from .backlog import Backlog
@@ -17,6 +18,8 @@ from .refusal import CANNED, HEADERS, NEVER_SHED, OVERLOADED, READ_BYTES, REPORT
 
 SWITCH_INTERVAL = 0.001
 SHED_THREADS = 2
+ACCEPT_BATCH = 64
+"""Connections taken a wake-up of the accepting loop, at most (gunicorn takes one)."""
 DRAIN_READS = 4
 """Reads of what a refused client sent, at most, before closing (a client sending nonstop gets a reset)."""
 
@@ -61,6 +64,21 @@ class SheddingWorker(ThreadWorker):
         super().load_wsgi()
         self.budget = self.wsgi.extensions["radar"].settings.RADAR_SHED_AFTER_MS / 1000
         self.wsgi = Shedding(self.wsgi, lambda: self._lane.shed)
+
+    def accept(self, listener):
+        """Take the connections waiting, not one a wake-up: under a burst, each wake-up of this loop waits
+        for the interpreter lock behind the busy threads, and the ones left wait in the kernel meanwhile."""
+        for _ in range(ACCEPT_BATCH):
+            if self.nr_conns >= self.worker_connections:
+                return
+            try:
+                client, address = listener.accept()
+            except OSError as error:
+                if error.errno in (errno.EAGAIN, errno.ECONNABORTED):
+                    return
+                raise
+            self.nr_conns += 1
+            self.enqueue_req(TConn(self.cfg, client, address, listener.getsockname()))
 
     def enqueue_req(self, conn):
         now = time.monotonic()
