@@ -14,7 +14,8 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from . import metrics
 from .backlog import Backlog
-from .refusal import CANNED, HEADERS, NEVER_SHED, OVERLOADED, READ_BYTES, REPORTS_PATH, whole_request
+from .refusal import (CANNED, CANNED_CLOSING, HEADERS, NEVER_SHED, OVERLOADED, READ_BYTES, REPORTS_PATH, Request,
+                      whole_request)
 
 SWITCH_INTERVAL = 0.001
 SHED_THREADS = 2
@@ -46,8 +47,8 @@ class Shedding:
 
 class SheddingWorker(ThreadWorker):
     """Requests queue for the worker threads while the wait they can expect (`Backlog`) is within the budget
-    (RADAR_SHED_AFTER_MS). Past it, the accepting loop itself answers a whole request with a canned 503 and
-    closes the connection, unparsed, so refusing costs the threads almost nothing; a request it cannot frame
+    (RADAR_SHED_AFTER_MS). Past it, the accepting loop itself answers a whole request with a canned 503,
+    unparsed, so refusing costs the threads almost nothing; a request it cannot frame
     (still arriving, chunked, larger than it looks at) goes to threads of their own that parse it and answer
     503. A FIFO queue alone would make every request under a burst wait the whole queue, even to be refused."""
 
@@ -113,9 +114,9 @@ class SheddingWorker(ThreadWorker):
             self._close(conn)
             return
         request = whole_request(data)
-        if request is not None and request[0] not in NEVER_SHED:
-            count_refusal(request[0])
-            self._refuse(conn, more=len(data) == READ_BYTES)
+        if request is not None and request.path not in NEVER_SHED:
+            count_refusal(request.path)
+            self._refuse(conn, data, request)
             return
         conn.init()
         conn.parser.unreader.unread(data)
@@ -125,20 +126,30 @@ class SheddingWorker(ThreadWorker):
             self._backlog.arrived(time.monotonic())
             self._submit(self.tpool, self._work, conn)
 
-    def _refuse(self, conn, more: bool):
-        """Answer the canned 503 and close, having read what the client sent: closing on unread bytes would
-        send a reset, which can destroy the answer before the client reads it."""
+    def _refuse(self, conn, data: bytes, request: Request):
+        """Answer the canned 503. The connection stays open for the client's next request when exactly
+        this request was read; otherwise it closes, having read what the client sent: closing on unread
+        bytes would send a reset, which can destroy the answer before the client reads it."""
+        keep = (len(data) == request.length and not request.closes and self.alive and self.cfg.keepalive
+                and len(self.keepalived_conns) < self.max_keepalived)
         try:
-            for _ in range(DRAIN_READS if more else 0):
+            for _ in range(DRAIN_READS if len(data) == READ_BYTES else 0):
                 if not conn.sock.recv(READ_BYTES):
                     break
         except OSError:  # all read (BlockingIOError), or the client is gone
             pass
+        answer = CANNED if keep else CANNED_CLOSING
         try:
-            conn.sock.send(CANNED)  # a few hundred bytes: room enough for them unless the client reads nothing
+            # A few hundred bytes: room enough for them unless the client reads nothing.
+            keep = conn.sock.send(answer) == len(answer) and keep
         except OSError:
-            pass
-        self._close(conn)
+            keep = False
+        if not keep:
+            self._close(conn)
+            return
+        conn.set_timeout()
+        self.keepalived_conns.append(conn)
+        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
 
     def _close(self, conn):
         self.nr_conns -= 1

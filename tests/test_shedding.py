@@ -1,3 +1,4 @@
+import http.client
 import json
 import urllib.error
 import urllib.request
@@ -111,3 +112,27 @@ def test_a_modest_burst_is_not_shed_at_the_default_budget(redis_server, data, tm
     answers = _swamp(redis_server, tmp_path, None, requests=16)
     assert [status for status, _, _ in answers] == [202] * 16
     assert data.xlen(keys.intake("claude")) == 16
+
+
+def _twice(base) -> list[tuple[int, str | None]]:
+    """Two reports on one kept-alive connection: status, Connection header and whether it stayed open."""
+    conn = http.client.HTTPConnection(base.removeprefix("http://"), timeout=30)
+    answers = []
+    for n in range(2):
+        conn.request("POST", "/api/v1/reports", REPORT, {"Content-Type": "application/json",
+                                                         "User-Agent": f"twice-{id(conn)}-{n}"})
+        response = conn.getresponse()
+        response.read()
+        answers.append((response.status, response.getheader("Connection"), conn.sock is not None))
+    conn.close()
+    return answers
+
+
+def test_a_refused_client_can_send_again_on_the_same_connection(redis_server, data, tmp_path):
+    with web_server(redis_server.url, tmp_path, RADAR_SHED_AFTER_MS="1") as base:
+        with ThreadPoolExecutor(40) as pool:
+            answers = [a for pair in pool.map(lambda _: _twice(base), range(40)) for a in pair]
+    kept = [open_after for status, connection, open_after in answers if status == 503 and connection != "close"]
+    assert kept and all(kept)
+    assert {status for status, _, _ in answers} <= {202, 503}
+    assert data.xlen(keys.intake("claude")) == [status for status, _, _ in answers].count(202)
