@@ -82,19 +82,33 @@ class SheddingWorker(ThreadWorker):
             self.nr_conns += 1
             self.enqueue_req(TConn(self.cfg, client, address, listener.getsockname()))
 
+    def on_client_socket_readable(self, conn, client):
+        """A kept-alive connection sent a request. Past the budget it is refused still registered with the
+        poller: taking it out and putting it back would cost two more system calls a refusal."""
+        if not self._behind(time.monotonic()):
+            super().on_client_socket_readable(conn, client)
+            return
+        self.keepalived_conns.remove(conn)
+        self._shed(conn, registered=True)
+
     def enqueue_req(self, conn):
         now = time.monotonic()
-        if self.budget and self._backlog.wait(now) > self.budget:
+        if self._behind(now):
             self._shed(conn)
         else:
             self._backlog.arrived(now)
             self._submit(self.tpool, self._work, conn)
 
-    def _submit(self, pool, lane, conn):
+    def _behind(self, now: float) -> bool:
+        return bool(self.budget) and self._backlog.wait(now) > self.budget
+
+    def _submit(self, pool, lane, conn, registered=False):
+        if registered:
+            self.poller.unregister(conn.sock)
         future = pool.submit(lane, conn)
         future.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
 
-    def _shed(self, conn):
+    def _shed(self, conn, registered=False):
         """Runs in the accepting loop: refuse what can be refused without a parser, hand on the rest.
 
         Every socket call here lets the busy threads take the interpreter lock, and getting it back takes
@@ -102,32 +116,32 @@ class SheddingWorker(ThreadWorker):
         when it is not refused."""
         if (self.cfg.is_ssl or conn.is_http2 or negotiation.prior_knowledge_allowed(self.cfg, conn.client)
                 or (conn.parser and conn.parser.unreader.buf.getvalue())):
-            self._submit(self._shed_pool, self._parse_and_refuse, conn)
+            self._submit(self._shed_pool, self._parse_and_refuse, conn, registered)
             return
         try:
             data = conn.sock.recv(READ_BYTES)
         except BlockingIOError:  # connected, nothing sent yet (a browser's preconnect): no thread waits for it
-            self._park(conn)
+            self._park(conn, registered)
             return
         except OSError:
             data = b""
         if not data:
-            self._close(conn)
+            self._close(conn, registered)
             return
         request = whole_request(data)
         if request is not None and request.path not in NEVER_SHED:
             count_refusal(request.path)
-            self._refuse(conn, data, request)
+            self._refuse(conn, data, request, registered)
             return
         conn.init()
         conn.parser.unreader.unread(data)
         if request is None:  # still arriving, or framed in a way only the parser knows
-            self._submit(self._shed_pool, self._parse_and_refuse, conn)
+            self._submit(self._shed_pool, self._parse_and_refuse, conn, registered)
         else:
             self._backlog.arrived(time.monotonic())
-            self._submit(self.tpool, self._work, conn)
+            self._submit(self.tpool, self._work, conn, registered)
 
-    def _refuse(self, conn, data: bytes, request: Request):
+    def _refuse(self, conn, data: bytes, request: Request, registered: bool):
         """Answer the canned 503. The connection stays open for the client's next request when exactly
         this request was read; otherwise it closes, having read what the client sent: closing on unread
         bytes would send a reset, which can destroy the answer before the client reads it."""
@@ -146,21 +160,28 @@ class SheddingWorker(ThreadWorker):
         except OSError:
             keep = False
         if not keep:
-            self._close(conn)
+            self._close(conn, registered)
             return
         conn.set_timeout()
         self.keepalived_conns.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
+        if not registered:
+            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
 
-    def _close(self, conn):
+    def _close(self, conn, registered=False):
+        if registered:
+            self.poller.unregister(conn.sock)
         self.nr_conns -= 1
         conn.close()
 
-    def _park(self, conn):
+    def _park(self, conn, registered=False):
         """Wait in the poller, as gunicorn does for a connection a thread gave back, until it sends something."""
         conn.timeout = time.monotonic() + self.cfg.keepalive
         self.pending_conns.append(conn)
-        self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_pending_socket_readable, conn))
+        callback = partial(self.on_pending_socket_readable, conn)
+        if registered:
+            self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
+        else:
+            self.poller.register(conn.sock, selectors.EVENT_READ, callback)
 
     def _work(self, conn):
         self._backlog.started()
