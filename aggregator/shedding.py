@@ -51,9 +51,9 @@ class Shedding:
 class SheddingWorker(ThreadWorker):
     """Requests queue for the worker threads while the wait they can expect (`Backlog`) is within the budget
     (RADAR_SHED_AFTER_MS). Past it, the accepting loop itself answers a whole request with a canned 503,
-    unparsed, so refusing costs the threads almost nothing; a request it cannot frame
-    (still arriving, chunked, larger than it looks at) goes to threads of their own that parse it and answer
-    503. A FIFO queue alone would make every request under a burst wait the whole queue, even to be refused."""
+    unparsed, so refusing takes little from the threads; a request it cannot frame (still arriving, chunked,
+    larger than it reads) goes to threads of their own that parse it and answer 503. A FIFO queue alone
+    would make every request under a burst wait the whole queue, even to be refused."""
 
     def init_process(self):
         sys.setswitchinterval(SWITCH_INTERVAL)
