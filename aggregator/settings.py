@@ -131,8 +131,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_WEB_THREADS", "4", _positive_int,
             "threads per web worker process (on 2 cores, 8 answered no more reports than 4: they wait for "
             "Python's interpreter lock)"),
-    Setting("RADAR_SHED_AFTER_MS", "30", _non_negative_int,
-            "a request that waited this many milliseconds for a free thread is answered 503 at once; 0: never"),
+    Setting("RADAR_SHED_AFTER_MS", "200", _non_negative_int,
+            "a request that would wait longer than this many milliseconds for a thread (the requests queued "
+            "ahead of it times how fast the threads get through them) is answered 503 at once; 0: never"),
     Setting("RADAR_VAR_DIR", "var", _text, "directory for the embedded Redis's data and socket"),
     Setting("RADAR_SERVICES_FILE", str(_PACKAGE_DIR / "services.toml"), _text,
             "TOML catalog of services that can be reported"),

@@ -57,7 +57,9 @@ def main() -> None:
                 settle(data, "claude")
                 before = counted_total(data, "claude")
                 rate = sustainable * FACTOR
+                cpu = time.process_time()
                 answers, failures, took = open_loop(port, rate, SECONDS)
+                cpu = time.process_time() - cpu
                 ended = time.monotonic()
                 lag_back = None
                 while time.monotonic() - ended < 60:
@@ -80,8 +82,9 @@ def main() -> None:
           f"{sum(1 for a in shed if a.retry_after)}), other statuses {others or 'none'}, "
           f"{len(failures)} without an answer ({', '.join(sorted(set(failures))) or 'none'})")
     print(f"burst: the load generator itself sent late by p50 {_ms([a.late for a in answers], 50)}, p99 "
-          f"{_ms([a.late for a in answers], 99)} (part of every latency above); from the real send: 503 p50 "
-          f"{_ms([a.latency - a.late for a in shed], 50)}, p99 {_ms([a.latency - a.late for a in shed], 99)}")
+          f"{_ms([a.late for a in answers], 99)} (part of every latency above) and used {cpu:.1f} s of CPU "
+          f"({cpu / took:.0%} of a core); from the real send: 503 p50 {_ms([a.latency - a.late for a in shed], 50)}, "
+          f"p99 {_ms([a.latency - a.late for a in shed], 99)}")
     print(f"burst: counted {counted:,} of {len(accepted):,} accepted "
           f"({'exact' if counted == len(accepted) else 'MISMATCH'}); intake lag under {LAG_TARGET:.0f} s "
           + (f"{lag_back:.1f} s after the burst" if lag_back is not None else "NOT within 60 s"))
