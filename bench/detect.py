@@ -53,7 +53,7 @@ def nab() -> None:
           f"(backtest took {seconds:.1f} s)")
     print(f"  {'':12} {'standard':>9} {'recall':>7} {'FA/1k':>6} {'delay':>6} {'from label':>10}")
     for name, total in results.items():
-        print(f"  {name:12} {total['nab_normalised']['standard']:9.1f} {total['recall']:7.3f} "
+        print(f"  {name:12} {total['nab_normalised']['standard']:9.2f} {total['recall']:7.3f} "
               f"{total['fa_per_1k']:6.3f} {total['delay_median_points']:6.1f} "
               f"{total['delay_from_label_median_points']:10.1f}")
     ratio = results["backtest"]["nab_normalised"]["standard"] / results["reference"]["nab_normalised"]["standard"]
