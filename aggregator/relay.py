@@ -10,7 +10,7 @@ from . import bearer, geo, metrics
 from .api import enqueue_drain
 from .app import radar
 from .exceptions import Disabled, MalformedBody, RadarError, UnsupportedMediaType, ValidationError
-from .intake import Relayed, parse_report, submit_many, text_field
+from .intake import MAX_COMMENT, SURFACES, SYMPTOMS, Relayed, ReportIn, parse_report, submit_many, text_field
 
 bp = Blueprint("relay", __name__, url_prefix="/api/v1")
 
@@ -18,6 +18,7 @@ MAX_REPORTS = 1000
 MAX_BYTES = 512 * 1024
 MAX_USER_AGENT = 512
 _REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+_SURFACES, _SYMPTOMS = frozenset(SURFACES), frozenset(SYMPTOMS) | {""}
 
 
 def _client(item: dict) -> str:
@@ -27,11 +28,15 @@ def _client(item: dict) -> str:
     raise ValidationError(f"'client' must be the reporter's IP address, not {raw!r}", field="client")
 
 
+def _is_region(raw) -> bool:
+    return isinstance(raw, str) and bool(_REGION.fullmatch(raw) or raw == geo.UNKNOWN)
+
+
 def _region(item: dict) -> str:
     raw = item.get("region")
     if raw is None:
         return ""
-    if not isinstance(raw, str) or not (_REGION.fullmatch(raw) or raw == geo.UNKNOWN):
+    if not _is_region(raw):
         raise ValidationError(f"'region' must be an ISO country or subdivision like 'DE' or 'GB-ENG', not {raw!r}",
                               field="region")
     return raw
@@ -45,13 +50,45 @@ def _user_agent(item: dict) -> str:
     return value
 
 
-def _relayed(r, item, now: float) -> Relayed:
+def _checked(r, item, now: float) -> Relayed:
+    """Every check, normalising as a direct report's do; the error names the first field that is wrong."""
     if not isinstance(item, dict):
         raise ValidationError(f"must be a report object, not {type(item).__name__}", field=None)
     report = parse_report(item, r.catalog)
     client = _client(item)
     region = _region(item) or geo.region_for(r.locator, client, None)
     return Relayed(report, r.reporters.reporter(client, _user_agent(item), now), region)
+
+
+def _ascii(value, most: int) -> str | None:
+    """`value` stripped if it is absent or plain ASCII text of at most `most` characters after stripping."""
+    if value is None:
+        return ""
+    if type(value) is str and value.isascii():  # ASCII holds no lone surrogate, which no store could hold
+        value = value.strip()
+        if len(value) <= most:
+            return value
+    return None
+
+
+def _quick(r, item: dict, now: float) -> Relayed | None:
+    """The common report in one pass: a known slug, choices in lowercase, plain ASCII text, no region or a
+    well-formed one. None for anything else, which `_checked` normalises or refuses naming the field."""
+    get = item.get
+    service, surface, symptom, client, region = (get("service"), get("surface"), get("symptom"), get("client"),
+                                                 get("region"))
+    if type(surface) is not str or surface not in _SURFACES or type(service) is not str:
+        return None
+    if not (symptom is None or type(symptom) is str and symptom in _SYMPTOMS):
+        return None
+    if type(client) is not str or not geo.packed(client) or not (region is None or _is_region(region)):
+        return None
+    found = r.catalog.exact(service)
+    comment, agent = _ascii(get("comment"), MAX_COMMENT), _ascii(get("user_agent"), MAX_USER_AGENT)
+    if found is None or comment is None or agent is None:
+        return None
+    report = ReportIn(found, surface, symptom or "", comment)
+    return Relayed(report, r.reporters.reporter(client, agent, now), region or r.locator.region(client))
 
 
 def _reports() -> list:
@@ -78,7 +115,7 @@ def post_batch():
     batch = []
     for n, item in enumerate(_reports()):
         try:
-            batch.append(_relayed(r, item, now))
+            batch.append(type(item) is dict and _quick(r, item, now) or _checked(r, item, now))
         except RadarError as exc:
             # All or nothing: a relay resends the whole batch after fixing it, so nothing is half taken.
             where = f"reports[{n}]" + (f".{exc.field}" if exc.field else "")
