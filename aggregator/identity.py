@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timezone
+from typing import Callable
 
 import redis
 
@@ -65,16 +66,24 @@ class Reporters:
             self._cached = (day, keyed, now)
         return keyed
 
-    def _digest(self, text: str, now: float) -> str:
+    def _keyed(self, now: float) -> tuple:
         number, day = self._today
         if now // 86400 != number:  # formatting the date for every report cost more than the hash
             number, day = now // 86400, datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
             self._today = (number, day)
-        return hmac_hex(self._key_for(day, now), text.encode())[:32]
+        return self._key_for(day, now)
+
+    def _digest(self, text: str, now: float) -> str:
+        return hmac_hex(self._keyed(now), text.encode())[:32]
 
     def reporter(self, address: str, user_agent: str, now: float) -> str:
         """The opaque id of a reporter for today; the address itself is never stored."""
-        return self._digest(f"{address}\0{user_agent}", now)
+        return self.reporters_at(now)(address, user_agent)
+
+    def reporters_at(self, now: float) -> Callable[[str, str], str]:
+        """`reporter` for many reports made at `now`, with the day's key found once."""
+        keyed = self._keyed(now)
+        return lambda address, user_agent: hmac_hex(keyed, f"{address}\0{user_agent}".encode())[:32]
 
     def client_key(self, address: str, now: float) -> str:
         """The opaque id of a client address for today, for rate limits; unlike `reporter`, any browser."""

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from typing import Callable
 
 from flask import Blueprint, jsonify, request
 
@@ -50,14 +51,14 @@ def _user_agent(item: dict) -> str:
     return value
 
 
-def _checked(r, item, now: float) -> Relayed:
+def _checked(r, item, reporter: Callable[[str, str], str]) -> Relayed:
     """Every check, normalising as a direct report's do; the error names the first field that is wrong."""
     if not isinstance(item, dict):
         raise ValidationError(f"must be a report object, not {type(item).__name__}", field=None)
     report = parse_report(item, r.catalog)
     client = _client(item)
     region = _region(item) or geo.region_for(r.locator, client, None)
-    return Relayed(report, r.reporters.reporter(client, _user_agent(item), now), region)
+    return Relayed(report, reporter(client, _user_agent(item)), region)
 
 
 def _ascii(value, most: int) -> str | None:
@@ -71,7 +72,7 @@ def _ascii(value, most: int) -> str | None:
     return None
 
 
-def _quick(r, item: dict, now: float) -> Relayed | None:
+def _quick(r, item: dict, reporter: Callable[[str, str], str]) -> Relayed | None:
     """The common report in one pass: a known slug, choices in lowercase, plain ASCII text, no region or a
     well-formed one. None for anything else, which `_checked` normalises or refuses naming the field."""
     get = item.get
@@ -88,7 +89,7 @@ def _quick(r, item: dict, now: float) -> Relayed | None:
     if found is None or comment is None or agent is None:
         return None
     report = ReportIn(found, surface, symptom or "", comment)
-    return Relayed(report, r.reporters.reporter(client, agent, now), region or r.locator.region(client))
+    return Relayed(report, reporter(client, agent), region or r.locator.region(client))
 
 
 def _reports() -> list:
@@ -112,10 +113,11 @@ def post_batch():
     bearer.require(r.settings.RADAR_RELAY_KEYS, "relay", "one of RADAR_RELAY_KEYS",
                    Disabled("the batch endpoint is off — set RADAR_RELAY_KEYS to give relays a key"))
     now = r.clock()
+    reporter = r.reporters.reporters_at(now)
     batch = []
     for n, item in enumerate(_reports()):
         try:
-            batch.append(type(item) is dict and _quick(r, item, now) or _checked(r, item, now))
+            batch.append(type(item) is dict and _quick(r, item, reporter) or _checked(r, item, reporter))
         except RadarError as exc:
             # All or nothing: a relay resends the whole batch after fixing it, so nothing is half taken.
             where = f"reports[{n}]" + (f".{exc.field}" if exc.field else "")

@@ -129,13 +129,15 @@ def test_text_no_store_can_hold_is_refused_naming_its_field(relay, report, field
 def test_the_one_pass_checks_give_what_the_full_checks_give(relay, extra):
     r = relay.application.extensions["radar"]
     item = _report(7, **extra)
-    quick = relay_module._quick(r, item, NOW)
-    assert quick is None or quick == relay_module._checked(r, item, NOW)
+    reporter = r.reporters.reporters_at(NOW)
+    quick = relay_module._quick(r, item, reporter)
+    assert quick is None or quick == relay_module._checked(r, item, reporter)
 
 
 def test_the_one_pass_checks_take_the_common_report(relay):
     r = relay.application.extensions["radar"]
-    assert relay_module._quick(r, _report(7, symptom="errors", comment="down again"), NOW) is not None
+    item = _report(7, symptom="errors", comment="down again")
+    assert relay_module._quick(r, item, r.reporters.reporters_at(NOW)) is not None
 
 
 @pytest.mark.parametrize("extra, field", [
