@@ -176,23 +176,22 @@ class Relayed(NamedTuple):
 
 def submit_many(redis, batch: list[Relayed], now: float,
                 dedupe_seconds: int) -> tuple[list[tuple[str, bool]], set[str]]:
-    """Append a batch in one round trip (one call per service): (entry id, counted) in batch order, and the
-    services whose drain should be queued."""
+    """Append a batch with one call per service: (entry id, counted) in batch order, and the services whose
+    drain should be queued."""
     by_service: dict[str, list[int]] = {}
     for n, item in enumerate(batch):
         by_service.setdefault(item.report.service.slug, []).append(n)
     script = redis.register_script(_SUBMIT_MANY)
     stamp = f"{now:.3f}"
-    with redis.pipeline(transaction=False) as pipe:
-        for slug, positions in by_service.items():
-            rows = json.dumps([[*_values(batch[n].report, batch[n].region, stamp), batch[n].reporter]
-                               for n in positions])
-            script(keys=[keys.intake(slug), keys.drain_pending(slug)],
-                   args=[dedupe_seconds, DRAIN_FLAG_SECONDS, rows, keys.seen(slug, "")], client=pipe)
-        replies = pipe.execute()
     out: list[tuple[str, bool]] = [("", False)] * len(batch)
     to_drain = set()
-    for (slug, positions), (enqueue, ids, counted) in zip(by_service.items(), replies):
+    # Not a pipeline: redis-py asks SCRIPT EXISTS before each pipeline that holds a script, a round trip more
+    # than the one or two services of a usual batch take called one by one.
+    for slug, positions in by_service.items():
+        rows = json.dumps([[*_values(batch[n].report, batch[n].region, stamp), batch[n].reporter]
+                           for n in positions])
+        enqueue, ids, counted = script(keys=[keys.intake(slug), keys.drain_pending(slug)],
+                                       args=[dedupe_seconds, DRAIN_FLAG_SECONDS, rows, keys.seen(slug, "")])
         if enqueue:
             to_drain.add(slug)
         for n, entry_id, c in zip(positions, ids.split(","), counted):
