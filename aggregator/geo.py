@@ -103,11 +103,12 @@ class GeoLocator:
             log.warning("GEOIP_DB %s changed but cannot be read (%s); keeping the data loaded before", self._path,
                         exc)
 
-    def region(self, address: str) -> str:
+    def region(self, address: str, address_bytes: bytes | None = None) -> str:
+        """`address_bytes`: `packed(address)`, when the caller has it already."""
         if self._clock() - self._checked > RELOAD_CHECK_SECONDS:
             self._refresh()
         reader, remembered = self._state
-        address_bytes = packed(address)
+        address_bytes = address_bytes or packed(address)
         # The first 24 bits of an IPv4 address, 48 of an IPv6 one.
         network = address_bytes[:3 if len(address_bytes) == 4 else 6] if address_bytes else None
         region = remembered.get(network)
@@ -135,7 +136,7 @@ class GeoLocator:
 class NoLocator:
     """Stands in when no database is configured: every region is unknown."""
 
-    def region(self, address: str) -> str:
+    def region(self, address: str, address_bytes: bytes | None = None) -> str:
         return UNKNOWN
 
     def close(self) -> None:

@@ -82,14 +82,15 @@ def _quick(r, item: dict, reporter: Callable[[str, str], str]) -> Relayed | None
         return None
     if not (symptom is None or type(symptom) is str and symptom in _SYMPTOMS):
         return None
-    if type(client) is not str or not geo.packed(client) or not (region is None or _is_region(region)):
+    address = geo.packed(client) if type(client) is str else None
+    if address is None or not (region is None or _is_region(region)):
         return None
     found = r.catalog.exact(service)
     comment, agent = _ascii(get("comment"), MAX_COMMENT), _ascii(get("user_agent"), MAX_USER_AGENT)
     if found is None or comment is None or agent is None:
         return None
     report = ReportIn(found, surface, symptom or "", comment)
-    return Relayed(report, reporter(client, agent), region or r.locator.region(client))
+    return Relayed(report, reporter(client, agent), region or r.locator.region(client, address))
 
 
 def _reports() -> list:
