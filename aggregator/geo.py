@@ -56,7 +56,7 @@ def packed(address: str) -> bytes | None:
     return None
 
 
-def region_of(record) -> str:
+def _region_of(record) -> str:
     """'GB-ENG', 'US-WA', 'JP' or 'unknown' from a City record: its country and most specific subdivision."""
     country = (record or {}).get("country", {}).get("iso_code")
     if not country:
@@ -80,7 +80,7 @@ class GeoLocator:
         import maxminddb
         reader = maxminddb.open_database(self._path)
         kind = reader.metadata().database_type
-        if "City" not in kind:  # a Country or ASN file has no subdivisions, and geoip2 refuses it as a City
+        if "City" not in kind:  # a Country file has no subdivisions, an ASN file no places at all
             reader.close()
             raise ValueError(f"{kind} is not a City database")
         return reader
@@ -121,7 +121,7 @@ class GeoLocator:
         except RuntimeError:  # maxminddb's InvalidDatabaseError: a corrupt file must not refuse the report
             log.warning("GEOIP_DB %s cannot be searched; region unknown", self._path)
             return UNKNOWN
-        region = region_of(record)
+        region = _region_of(record)
         # Only a database network as wide as the remembered one or wider holds every address in it.
         if network is not None and prefix <= len(network) * 8:
             if len(remembered) >= REMEMBERED_NETWORKS:

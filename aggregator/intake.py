@@ -66,9 +66,9 @@ return {id, counted, enqueue, hour, '0'}
 # The batch form for trusted relays: one call per service for many reports, each with its own dedupe mark.
 # KEYS: the stream and the drain flag; ARGV: the two TTLs, every report's values and then its reporter as one
 # JSON array of arrays, and the service's dedupe key prefix. One argument, not six a report: redis-py's packing
-# of thousands of arguments cost more than the rest of the batch (measured), the dedupe keys included. Those
-# are made here from the prefix, which carries the service's hash tag, so on a Redis Cluster they live in the
-# stream's slot like the declared keys. The ids and counted flags come back as two strings for the same reason.
+# of thousands of arguments cost more than the rest of the batch (measured), the dedupe keys included. The
+# script makes those from the prefix, which carries the service's hash tag, so on a Redis Cluster they live in
+# the stream's slot like the declared keys. The ids and counted flags come back as two strings for the same reason.
 _SUBMIT_MANY = _APPEND + """
 local rows, seen = cjson.decode(ARGV[3]), ARGV[4]
 local ids, counted, any = {}, {}, 0
