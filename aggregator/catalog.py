@@ -47,6 +47,10 @@ class Catalog:
     def __iter__(self):
         return iter(self.services)
 
+    def exact(self, name: str) -> Service | None:
+        """The service whose slug or alias is `name` as it stands (lowercase, unpadded); None otherwise."""
+        return self._index.get(name)
+
     @property
     def slugs(self) -> list[str]:
         return [s.slug for s in self.services]

@@ -148,6 +148,21 @@ def test_the_rate_limit_works_with_its_windows_in_the_cluster(redis_server, redi
     assert answers == [202, 202, 202, 429]
 
 
+def test_a_relay_batch_over_every_master_is_stored_once_and_deduplicated_when_sent_again(redis_server,
+                                                                                          redis_cluster):
+    key = "relay-key-0123456789abcdef"
+    app = _cluster_app(redis_server.url, redis_cluster.url, RADAR_RELAY_KEYS=key)
+    radar = app.extensions["radar"]
+    radar.data.flushall()
+    reports = [{"service": slug, "surface": "api", "client": f"198.18.{s}.{n + 1}"}
+               for s, slug in enumerate(radar.catalog.slugs) for n in range(3)]
+    answers = [app.test_client().post("/api/v1/reports/batch", json={"reports": reports},
+                                      headers={"Authorization": f"Bearer {key}"}).get_json() for _ in range(2)]
+    assert [(a["counted"], a["deduped"]) for a in answers] == [(len(reports), 0), (0, len(reports))]
+    assert {slug: radar.data.xlen(keys.intake(slug)) for slug in radar.catalog.slugs} == \
+        dict.fromkeys(radar.catalog.slugs, 6)
+
+
 def _wait_for(check, seconds: float = 60):
     deadline = time.monotonic() + seconds
     while not check():

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from aggregator import create_app, geo
+from aggregator.settings import _default_geoip_db
 
 from .conftest import NOW, TEST_GEOIP
 
@@ -226,6 +227,36 @@ def test_region_for_prefers_a_valid_cdn_country_and_otherwise_asks_the_locator()
         assert geo.region_for(locator, "not an address", None) == "unknown"
     finally:
         locator.close()
+
+
+@pytest.mark.parametrize("addresses", [
+    # 81.2.69.142/31 is GB-ENG, the rest of its /24 unlisted: the /24 must not be remembered from either.
+    [("81.2.69.142", "GB-ENG"), ("81.2.69.1", "unknown"), ("81.2.69.143", "GB-ENG"), ("81.2.69.2", "unknown")],
+    [("81.2.69.1", "unknown"), ("81.2.69.142", "GB-ENG"), ("81.2.69.2", "unknown"), ("81.2.69.143", "GB-ENG")],
+    # Two neighbouring /24 networks with their own regions, each asked twice.
+    [("214.0.0.5", "SG"), ("214.0.1.5", "AU-VIC"), ("214.0.0.200", "SG"), ("214.0.1.200", "AU-VIC")],
+    [("2001:218::1", "JP"), ("2001:218:1::1", "JP"), ("2a02:cf40::7", "NO"), ("2001:218::2", "JP")],
+    [("::ffff:81.2.69.142", "GB-ENG"), ("::ffff:81.2.69.1", "unknown"), ("::ffff:81.2.69.143", "GB-ENG")],
+])
+def test_remembered_networks_never_give_an_address_another_networks_region(addresses):
+    locator = geo.GeoLocator(TEST_GEOIP)
+    try:
+        assert [(ip, locator.region(ip)) for ip, _ in addresses * 2] == addresses * 2
+    finally:
+        locator.close()
+
+
+def test_a_reloaded_database_forgets_the_regions_remembered_from_the_old_one(tmp_path):
+    path = tmp_path / "GeoLite2-City.mmdb"
+    path.write_bytes(Path(TEST_GEOIP).read_bytes())
+    now = [0.0]
+    locator = geo.GeoLocator(str(path), clock=lambda: now[0])
+    assert locator.region("2.2.3.7") == locator.region("2.2.3.8") == "GB-WBK"  # a /24 in the test file
+    replacement = tmp_path / "new.mmdb"
+    replacement.write_bytes(Path(_default_geoip_db()).read_bytes())
+    replacement.replace(path)
+    now[0] += geo.RELOAD_CHECK_SECONDS + 1
+    assert locator.region("2.2.3.8") == locator.region("2.2.3.7") == "FR"
 
 
 def test_open_locator_without_a_path_is_a_no_locator():

@@ -1,6 +1,7 @@
 """GET /metrics: report counters, intake, drain, queue, incident and webhook figures, right under many workers."""
 from __future__ import annotations
 
+import gc
 import json
 import os
 import signal
@@ -258,3 +259,11 @@ def test_a_web_server_without_a_configured_directory_removes_the_one_it_made(red
         _wait_for_workers(base, 2)
         assert len(made() - before) == 1
     assert made() - before == set()
+
+
+def test_a_web_worker_takes_its_loaded_app_out_of_the_garbage_collectors_walks():
+    try:
+        serving.post_worker_init(None)
+        assert gc.get_freeze_count() > 0
+    finally:
+        gc.unfreeze()

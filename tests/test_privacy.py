@@ -1,6 +1,8 @@
 """No raw client address is ever written to Redis; reporters are known only by a daily keyed hash."""
 from __future__ import annotations
 
+import hashlib
+import hmac
 import ipaddress
 import zlib
 
@@ -8,7 +10,7 @@ import pytest
 import redis
 
 from aggregator import create_app
-from aggregator.identity import SALT_TTL, Reporters
+from aggregator.identity import SALT_TTL, Reporters, hmac_hex, keyed_sha256
 from workers import keys
 
 from .conftest import NOW, TEST_GEOIP
@@ -170,6 +172,19 @@ def test_the_reporter_hash_is_stable_for_one_address_and_browser_within_a_day(da
     assert reporters.reporter("81.2.69.142", "firefox", NOW + 60) == first
     assert "81.2.69.142" not in first
     assert len(first) == 32 and int(first, 16) >= 0
+
+
+def test_the_reporter_hash_is_hmac_sha256_of_address_and_browser_under_the_days_key(data):
+    reporter = Reporters(data).reporter("81.2.69.142", "firefox", NOW)
+    (salt,) = data.scan_iter(match=keys.daily_salt("*"))
+    key = bytes.fromhex(data.get(salt))
+    assert reporter == hmac.new(key, b"81.2.69.142\0firefox", hashlib.sha256).hexdigest()[:32]
+
+
+@pytest.mark.parametrize("size", [0, 32, 64, 65, 200])
+def test_the_precomputed_hmac_matches_the_standard_library_for_keys_of_any_length(size):
+    key, message = bytes(n * 7 % 256 for n in range(size)), "81.2.69.142\0ünïcode".encode()
+    assert hmac_hex(keyed_sha256(key), message) == hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 def test_every_web_process_makes_the_same_reporter_hash_from_the_shared_daily_key(data):

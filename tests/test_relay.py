@@ -1,6 +1,7 @@
 import pytest
 
 from aggregator import create_app, metrics
+from aggregator import relay as relay_module
 from workers import keys
 
 from .conftest import NOW
@@ -116,3 +117,48 @@ def test_short_relay_keys_are_refused_at_start():
 def test_text_no_store_can_hold_is_refused_naming_its_field(relay, report, field):
     response = _send(relay, [report])
     assert response.status_code == 400 and response.get_json()["error"]["field"] == field
+
+
+@pytest.mark.parametrize("extra", [
+    {}, {"symptom": "login", "comment": "  checkout spins  "}, {"region": "GB-ENG"}, {"region": "unknown"},
+    {"client": "2001:218::1"}, {"client": "81.2.69.142", "user_agent": "  Mozilla/5.0 (X11)  "},
+    {"service": "anthropic"}, {"service": " Claude "}, {"surface": "API"}, {"symptom": "Slow"}, {"symptom": ""},
+    {"comment": "Ünïcode ✓"}, {"user_agent": "Ünïcode ✓"}, {"user_agent": None}, {"comment": None},
+    {"comment": " " * 300 + "short"}, {"user_agent": "x" * 512},
+])
+def test_the_one_pass_checks_give_what_the_full_checks_give(relay, extra):
+    r = relay.application.extensions["radar"]
+    item = _report(7, **extra)
+    reporter = r.reporters.reporters_at(NOW)
+    quick = relay_module._quick(r, item, reporter)
+    assert quick is None or quick == relay_module._checked(r, item, reporter)
+
+
+def test_the_one_pass_checks_take_the_common_report(relay):
+    r = relay.application.extensions["radar"]
+    item = _report(7, symptom="errors", comment="down again")
+    assert relay_module._quick(r, item, r.reporters.reporters_at(NOW)) is not None
+
+
+@pytest.mark.parametrize("extra, field", [
+    ({"surface": ["website"]}, "reports[1].surface"), ({"service": 7}, "reports[1].service"),
+    ({"symptom": "hungry"}, "reports[1].symptom"), ({"symptom": 0}, "reports[1].symptom"),
+    ({"region": ""}, "reports[1].region"), ({"region": "de"}, "reports[1].region"),
+    ({"client": ["198.18.0.1"]}, "reports[1].client"), ({"client": "198.18.0.1 "}, "reports[1].client"),
+    ({"comment": "x" * 281}, "reports[1].comment"), ({"comment": 0}, "reports[1].comment"),
+    ({"user_agent": "x" * 513}, "reports[1].user_agent"), ({"user_agent": 0}, "reports[1].user_agent"),
+    ({"user_agent": False}, "reports[1].user_agent"),
+])
+def test_a_wrong_field_after_a_good_report_is_named_with_its_index(relay, data, extra, field):
+    response = _send(relay, [_report(0), _report(1, **extra)])
+    assert response.status_code == 400 and response.get_json()["error"]["field"] == field
+    assert data.xlen(keys.intake("claude")) == 0
+
+
+def test_relayed_values_are_normalised_as_for_a_direct_report(relay, data):
+    reports = [_report(1, service=" Anthropic ", surface="Website", symptom=" LOGIN ", comment="  spins  ",
+                       user_agent="  browser-1  "), _report(1)]
+    body = _send(relay, reports).get_json()
+    assert (body["counted"], body["deduped"]) == (1, 1)  # the padded browser is the same reporter
+    (_, fields), = data.xrange(keys.intake("claude"), body["ids"][0], body["ids"][0])
+    assert (fields["surface"], fields["symptom"], fields["comment"]) == ("website", "login", "spins")
