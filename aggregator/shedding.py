@@ -17,10 +17,12 @@ from .backlog import Backlog
 from .refusal import (CANNED, CANNED_CLOSING, HEADERS, NEVER_SHED, OVERLOADED, READ_BYTES, REPORTS_PATH, Request,
                       whole_request)
 
-SWITCH_INTERVAL = 0.0002
+SWITCH_INTERVAL = 0.001
 """Seconds a thread holds the interpreter lock while another waits. Each socket call of the accepting loop
-gives the lock up and waits about this long to get it back behind the busy threads: at 1,000 reports/s
-offered, 0.2 ms refused faster than 1 ms (503 p50 15–34 ms against 47–54 ms) and served as many or more."""
+gives the lock up and waits about this long to get it back behind the busy threads (the default 5 ms made
+refusals slow). 0.2 ms refused faster on a busy machine but cost single reports throughput on a quiet one
+(ingest ratio 0.44–0.83 against 0.61–0.92 in alternating runs), and refused no faster there (503 p99 260
+against 197 ms); see bench/README.md, burst."""
 SHED_THREADS = 2
 ACCEPT_BATCH = 64
 """Connections taken a wake-up of the accepting loop, at most (gunicorn takes one)."""
