@@ -188,7 +188,7 @@ def test_an_after_shock_no_bigger_than_the_last_incident_does_not_open_a_new_one
     shock = Assessment(score=50, count=300, expected=40, level=State.OUTAGE, window=5, spread=True)
     after = step(track, MONDAY + 3600, shock, config)
     assert after.state is State.OK and after.last_peak == 30.0 and after.quiet_from == MONDAY
-    assert after.shocks == ((int(MONDAY // 86400), 50),)
+    assert after.shocks == after.bursts == ((int(MONDAY // 86400), 50),)
 
 
 def _spike(score: float) -> Assessment:
@@ -230,6 +230,16 @@ def test_a_burst_no_bigger_than_half_a_recent_burst_incident_does_not_open():
     assert step(track, later, _spike(config.burst_factor * 100 + 1), config).state is State.OUTAGE
     forgotten = MONDAY + (config.burst_days + 1) * 86400
     assert step(track, forgotten, _spike(20), config).state is State.OUTAGE
+
+
+def test_a_refused_after_shock_counts_as_a_recent_burst():
+    config, track = _after_incident(peak=30.0)
+    track = step(track, MONDAY + 3600, _spike(100), config)
+    # Past the after-shock memory (which refuses anything up to its whole score), within the burst memory.
+    later = MONDAY + (config.after_shock_days + 2) * 86400
+    assert config.after_shock_days + 2 < config.burst_days
+    assert step(track, later, _spike(config.burst_factor * 100), config).state is State.OK
+    assert step(track, later, _spike(config.burst_factor * 100 + 1), config).state is State.OUTAGE
 
 
 def test_a_sustained_rise_opens_however_big_the_recent_bursts():

@@ -72,9 +72,10 @@ class Config:
     that size have come and gone in this series without being an incident."""
     burst_days: int = 28
     burst_factor: float = 0.5
-    """Incidents that were bursts (never sustained) are remembered this many days, and an anomaly that is not
-    sustained must score above this share of the biggest to open: in a series that had a burst that size lately,
-    a smaller one is how it behaves. Sustained incidents are not remembered, so a big outage hides no later one."""
+    """Bursts — incidents that were never sustained, and after-shocks refused — are remembered this many days,
+    and an anomaly that is not sustained must score above this share of the biggest to open: in a series that
+    had a burst that size lately, a smaller one is how it behaves. Sustained incidents are not remembered, so a
+    big outage hides no later one."""
 
 
 @dataclass(frozen=True)
@@ -183,7 +184,8 @@ class Track:
     shocks: tuple[tuple[int, float], ...] = ()
     """(day number, highest score refused as an after-shock that day) for the last `Config.after_shock_days` days."""
     bursts: tuple[tuple[int, float], ...] = ()
-    """(day number, highest peak of an incident that was a burst that day) for the last `Config.burst_days` days."""
+    """(day number, highest peak of a burst that day: an incident never sustained, or a refused after-shock) for
+    the last `Config.burst_days` days."""
     sustained: bool = False
     """The open incident has been sustained at some point, so it will not be remembered as a burst."""
 
@@ -297,6 +299,7 @@ def step(track: Track, bucket_start: float, assessment: Assessment, config: Conf
         if anomalous and _after_shock(track, bucket_start, assessment, config):
             anomalous = False
             peaks["shocks"] = _remember(track.shocks, day, assessment.score, config.after_shock_days)
+            peaks["bursts"] = _remember(track.bursts, day, assessment.score, config.burst_days)
         elif anomalous and (_like_past_shocks(track, day, assessment, config)
                             or _smaller_than_past_bursts(track, day, assessment, config)):
             anomalous = False
