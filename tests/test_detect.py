@@ -317,6 +317,8 @@ def test_a_track_survives_its_stored_form():
     again = Track.from_dict(json.loads(json.dumps(stored)))
     assert again.last_peak == 41.5 and again.shocks == ((20458, 50.25), (20460, 12.0))
     assert again.bursts == ((20459, 80.5),) and again.sustained
+    as_text = Track.from_dict({key: "" if value is None else str(value) for key, value in stored.items()})
+    assert as_text.sustained and not Track.from_dict({**stored, "sustained": "0"}).sustained
 
 
 def test_a_service_whose_counts_jump_every_day_needs_a_bigger_jump_to_open():

@@ -194,7 +194,8 @@ class Track:
         peaks = ";".join(f"{day}:" + ",".join(f"{s:.2f}" for s in scores) for day, scores in self.peaks)
         return {**asdict(self), "state": self.state.value, "peaks": peaks,
                 "bars": ",".join(f"{b:.2f}" for b in self.bars),
-                "shocks": _days_to_text(self.shocks), "bursts": _days_to_text(self.bursts)}
+                "shocks": _days_to_text(self.shocks), "bursts": _days_to_text(self.bursts),
+                "sustained": int(self.sustained)}
 
     @classmethod
     def from_dict(cls, data: dict) -> "Track":
@@ -210,7 +211,7 @@ class Track:
                    run_start=_time(data.get("run_start")), quiet_from=_time(data.get("quiet_from")),
                    peaks=tuple(peaks), bars=tuple(float(b) for b in str(data.get("bars") or "").split(",") if b),
                    last_peak=float(data.get("last_peak") or 0.0), shocks=_days_from_text(data.get("shocks")),
-                   bursts=_days_from_text(data.get("bursts")), sustained=bool(data.get("sustained")))
+                   bursts=_days_from_text(data.get("bursts")), sustained=bool(int(data.get("sustained") or 0)))
 
 
 def _days_to_text(memory: tuple[tuple[int, float], ...]) -> str:
