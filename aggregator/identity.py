@@ -41,6 +41,11 @@ def hmac_hex(keyed: tuple, message: bytes) -> str:
     return outer.hexdigest()
 
 
+def _opaque(keyed: tuple, text: str) -> str:
+    """The opaque id of `text` under the day's key: 128 bits of its HMAC, as hex."""
+    return hmac_hex(keyed, text.encode())[:32]
+
+
 class Reporters:
     """Makes reporter hashes; the day's random key lives in Redis so every web process agrees on it."""
 
@@ -74,7 +79,7 @@ class Reporters:
         return self._key_for(day, now)
 
     def _digest(self, text: str, now: float) -> str:
-        return hmac_hex(self._keyed(now), text.encode())[:32]
+        return _opaque(self._keyed(now), text)
 
     def reporter(self, address: str, user_agent: str, now: float) -> str:
         """The opaque id of a reporter for today; the address itself is never stored."""
@@ -83,7 +88,7 @@ class Reporters:
     def reporters_at(self, now: float) -> Callable[[str, str], str]:
         """`reporter` for many reports made at `now`, with the day's key found once."""
         keyed = self._keyed(now)
-        return lambda address, user_agent: hmac_hex(keyed, f"{address}\0{user_agent}".encode())[:32]
+        return lambda address, user_agent: _opaque(keyed, f"{address}\0{user_agent}")
 
     def client_key(self, address: str, now: float) -> str:
         """The opaque id of a client address for today, for rate limits; unlike `reporter`, any browser."""

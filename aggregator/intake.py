@@ -157,12 +157,12 @@ def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedu
 
     RateLimited if `client` (its opaque key) is over one of `windows` for this service; nothing is stored then.
     """
-    slug = report.service.slug
+    slug, stamp = report.service.slug, f"{now:.3f}"
     script = redis.register_script(_SUBMIT)
     entry_id, counted, enqueue, hour, wait = script(
         keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug),
               *(keys.limit(slug, client, w.seconds) for w in windows), *last_hour_keys(slug, now)],
-        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, f"{now:.3f}"), f"{now:.3f}",
+        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, stamp), stamp,
               *arguments(windows)],
     )
     if not entry_id:
