@@ -3,6 +3,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 
 from rq import Queue
@@ -11,17 +12,17 @@ from aggregator.catalog import load_catalog
 from aggregator.intake import ReportIn, submit
 from aggregator.stores import queue_client
 from workers import keys
-from workers.drain import apply_batch, drain, ensure_group
+from workers.drain import apply_batch, drain, ensure_group, release
 
 from .conftest import NOW
 
 
 def _fill(data, count, slug="claude", first=0):
-    """Put `count` counted reports from distinct reporters into the intake stream."""
+    """Put `count` counted reports from distinct reporters into the intake stream; how many asked for a drain."""
     service = load_catalog(os.path.join("aggregator", "services.toml")).get(slug)
     report = ReportIn(service, "website", "errors")
-    for n in range(first, first + count):
-        submit(data, report, f"reporter-{n}", "GB-ENG", NOW, 900)
+    return sum(submit(data, report, f"reporter-{n}", "GB-ENG", NOW, 900).needs_drain
+               for n in range(first, first + count))
 
 
 def _total(data, slug="claude"):
@@ -123,3 +124,32 @@ def test_a_consumer_that_still_holds_entries_is_never_forgotten(data, monkeypatc
     drain(data, "claude", claim_idle_seconds=3600)
     (consumer,) = data.xinfo_consumers(keys.intake("claude"), keys.GROUP)
     assert consumer["name"] == "killed" and consumer["pending"] == 5
+
+
+def test_reports_arriving_while_a_drain_runs_are_counted_by_it_without_another_job(data):
+    assert _fill(data, 5) == 1
+    running = threading.Thread(target=drain, args=(data, "claude"), kwargs={"gather_seconds": 0.5})
+    running.start()
+    time.sleep(0.2)  # the drain counted the first five and waits for more
+    assert _fill(data, 5, first=5) == 0
+    running.join()
+    assert _total(data) == 10
+    assert data.xlen(keys.intake("claude")) == 0
+    assert _fill(data, 1, first=10) == 1
+
+
+def test_the_queued_flag_is_kept_while_reports_wait_to_be_read(data):
+    _fill(data, 3)
+    ensure_group(data, "claude")
+    data.xreadgroup(keys.GROUP, "other", {keys.intake("claude"): ">"}, count=1)
+    assert not release(data, "claude")
+    assert data.exists(keys.drain_pending("claude"))
+    data.xreadgroup(keys.GROUP, "other", {keys.intake("claude"): ">"}, count=2)
+    assert release(data, "claude"), "entries pending on another drain are that drain's to count"
+    assert not data.exists(keys.drain_pending("claude"))
+
+
+def test_a_drain_out_of_time_lets_the_flag_go_so_the_next_report_enqueues_one(data):
+    _fill(data, 3)
+    assert drain(data, "claude", max_seconds=0).entries == 0
+    assert _fill(data, 1, first=3) == 1

@@ -65,6 +65,10 @@ COMMENTS_TTL = 90 * 86400
 MAX_RUN_SECONDS = 10
 """A drain job hands over to the next one after this long, so one busy service cannot hold a worker."""
 
+GATHER_SECONDS = 0.05
+"""A drain job that read less than a full batch waits this long before the next read, so that under a burst
+it reads batches, not one report at a time; a report waits at most this much longer to be counted."""
+
 
 @dataclass(frozen=True)
 class DrainResult:
@@ -82,6 +86,32 @@ if #redis.call('XPENDING', KEYS[1], ARGV[1], '-', '+', 1, ARGV[2]) == 0 then
   return redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
 end
 return -1
+"""
+
+# Lets the "drain queued" flag go only if the group has nothing left to deliver, in one step with that check:
+# a report written between a separate check and the delete would find the flag set, enqueue no drain, and
+# wait for the safety net. A drain that keeps the flag while it runs spares a job (a fork) per batch.
+_RELEASE = """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
+if last then
+  local function parts(id)
+    local ms, seq = string.match(id, '(%d+)-(%d+)')
+    return tonumber(ms), tonumber(seq)
+  end
+  for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
+    local fields = {}
+    for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
+    if fields['name'] == ARGV[1] then
+      local ms, seq = parts(last[1])
+      local dms, dseq = parts(fields['last-delivered-id'])
+      if ms > dms or (ms == dms and seq > dseq) then
+        return 0
+      end
+    end
+  end
+end
+redis.call('DEL', KEYS[2])
+return 1
 """
 
 IDLE_CONSUMER_MS = 3600_000
@@ -167,10 +197,19 @@ def _ack_vanished(redis, stream: str) -> None:
             redis.xack(stream, keys.GROUP, entry_id)
 
 
-def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 30,
-          comments_kept: int = 10000, max_seconds: float = MAX_RUN_SECONDS) -> DrainResult:
-    """Drain one service's intake stream until it is empty or `max_seconds` have passed."""
-    redis.delete(keys.drain_pending(slug))
+def release(redis, slug: str) -> bool:
+    """Let the service's "drain queued" flag go if its group has nothing left to deliver; False if it has."""
+    script = redis.register_script(_RELEASE)
+    return bool(script(keys=[keys.intake(slug), keys.drain_pending(slug)], args=[keys.GROUP]))
+
+
+def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 30, comments_kept: int = 10000,
+          max_seconds: float = MAX_RUN_SECONDS, gather_seconds: float = 0.0) -> DrainResult:
+    """Drain one service's intake stream until nothing is left to read or `max_seconds` have passed.
+
+    It then lets the "drain queued" flag go, so the next report enqueues the next drain; until then reports
+    arriving are read by this one (after `gather_seconds` when its last batch was not full).
+    """
     ensure_group(redis, slug)
     consumer = consumer_name()
     deadline = time.monotonic() + max_seconds
@@ -179,11 +218,17 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
         started = time.monotonic()
         batch = _next_batch(redis, slug, consumer, batch_size, int(claim_idle_seconds * 1000))
         if not batch:
-            break
+            if release(redis, slug):
+                break
+            continue
         counted = apply_batch(redis, slug, batch, consumer, comments_kept)
         stats.record_batch(redis, counted, time.monotonic() - started)
         entries += counted
         batches += 1
+        if len(batch) < batch_size:
+            time.sleep(gather_seconds)
+    else:
+        redis.delete(keys.drain_pending(slug))
     forget = redis.register_script(_FORGET)
     forget(keys=[keys.intake(slug)], args=[keys.GROUP, consumer])
     for info in redis.xinfo_consumers(keys.intake(slug), keys.GROUP):

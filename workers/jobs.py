@@ -8,21 +8,21 @@ from aggregator.catalog import load_catalog
 from aggregator.settings import Settings
 from aggregator.stores import data_client, queue_client
 
-from .drain import drain
+from .drain import GATHER_SECONDS, drain
 from .evaluate import evaluate
 from .poller import poll_pages
 
 
-def _drain(redis, settings: Settings, slug: str) -> int:
+def _drain(redis, settings: Settings, slug: str, gather_seconds: float = 0.0) -> int:
     return drain(redis, slug, settings.RADAR_DRAIN_BATCH, settings.RADAR_CLAIM_IDLE_SECONDS,
-                 settings.RADAR_COMMENTS_KEPT).entries
+                 settings.RADAR_COMMENTS_KEPT, gather_seconds=gather_seconds).entries
 
 
 def drain_service(slug: str) -> int:
-    """Drain one service's intake stream; returns the number of reports counted."""
+    """Drain one service's intake stream, reports that arrive meanwhile included; returns how many it counted."""
     settings = Settings.from_env()
     with data_client(settings) as redis:
-        return _drain(redis, settings, slug)
+        return _drain(redis, settings, slug, GATHER_SECONDS)
 
 
 def drain_all() -> dict[str, int]:
