@@ -3,6 +3,7 @@ answered, so a slow server cannot slow the load down (no coordinated omission)."
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import random
 import time
@@ -107,7 +108,15 @@ def open_loop(port: int, rate: float, seconds: float, make=report_request, timeo
     """Offer rate requests/s for seconds; the answers, the failures (timeouts, resets) and the time it took.
 
     The generator shares the machine with the server, so it does little per request: the requests are made
-    before the clock starts, and uvloop runs the event loop.
+    before the clock starts, uvloop runs the event loop, and the garbage collector is off while it runs —
+    its full collections over the growing list of answers stopped the loop for 200 ms at a time, sending
+    late and reading answers late (wrk, written in C, has no such pauses); a run is bounded, so is the
+    garbage.
     """
     requests = [make(n) for n in range(int(rate * seconds))]
-    return uvloop.run(_run(port, rate, requests, timeout, max_connections))
+    gc.collect()
+    gc.disable()
+    try:
+        return uvloop.run(_run(port, rate, requests, timeout, max_connections))
+    finally:
+        gc.enable()

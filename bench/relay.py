@@ -19,14 +19,6 @@ PER_REQUEST = 1000
 CONNECTIONS = stack.WEB_WORKERS * 2
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process and its children (gunicorn's workers) have used (Linux /proc)."""
-    children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return own + sum(_cpu_seconds(int(child)) for child in children)
-
-
 def _wrk_seconds() -> float:
     usage = resource.getrusage(resource.RUSAGE_CHILDREN)
     return usage.ru_utime + usage.ru_stime
@@ -59,9 +51,9 @@ def main() -> None:
                 ingest.wrk(port, 2, connections=CONNECTIONS, env=env)
                 for _ in range(ROUNDS):
                     singles.append(ingest.wrk(port, SECONDS // ROUNDS))
-                    before = _cpu_seconds(web.pid), _cpu_seconds(server.process.pid), _wrk_seconds()
+                    before = stack.cpu_seconds(web.pid), stack.cpu_seconds(server.process.pid), _wrk_seconds()
                     batches.append(ingest.wrk(port, SECONDS // ROUNDS, connections=CONNECTIONS, env=env))
-                    after = _cpu_seconds(web.pid), _cpu_seconds(server.process.pid), _wrk_seconds()
+                    after = stack.cpu_seconds(web.pid), stack.cpu_seconds(server.process.pid), _wrk_seconds()
                     for name, b, a in zip(cpu, before, after):
                         cpu[name] += a - b
         finally:
