@@ -138,3 +138,17 @@ def test_scrubbing_removes_addresses_and_query_strings_but_not_times_or_versions
     assert logs.scrub("Error handling request /api/v1/x?token=abc GET") == "Error handling request /api/v1/x?[query] GET"
     assert logs.scrub("at 04:02:24, version 1.2.3") == "at 04:02:24, version 1.2.3"
     assert logs.scrub("Listening at: http://127.0.0.1:8000") == "Listening at: http://127.0.0.1:8000"
+
+
+def test_gunicorn_builds_no_access_line_of_its_own_beside_the_apps():
+    from gunicorn.config import Config
+    from gunicorn.glogging import Logger as GunicornLogger
+
+    from aggregator import serving
+
+    cfg = Config()
+    cfg.set("logconfig_dict", serving.logconfig_dict)
+    assert GunicornLogger(cfg).access_log_enabled, "gunicorn alone would build one for every request"
+    ours = serving.logger_class(cfg)
+    assert not ours.access_log_enabled
+    ours.access(None, None, {}, 0.0)  # gunicorn's would read the response and request it was given
