@@ -25,7 +25,7 @@ refusals slow). 0.2 ms refused faster on a busy machine but cost single reports 
 against 197 ms); see bench/README.md, burst."""
 SHED_THREADS = 2
 ACCEPT_BATCH = 64
-"""Connections taken a wake-up of the accepting loop, at most (gunicorn takes one)."""
+"""Connections taken a wake-up of the accepting loop while shedding, at most (gunicorn takes one)."""
 DRAIN_READS = 4
 """Reads of what a refused client sent, at most, before closing (a client sending nonstop gets a reset)."""
 
@@ -70,9 +70,11 @@ class SheddingWorker(ThreadWorker):
         self.wsgi = Shedding(self.wsgi, lambda: self._lane.shed)
 
     def accept(self, listener):
-        """Take the connections waiting, not one a wake-up: under a burst, each wake-up of this loop waits
-        for the interpreter lock behind the busy threads, and the ones left wait in the kernel meanwhile."""
-        for _ in range(ACCEPT_BATCH):
+        """Past the budget, take the connections waiting, not one a wake-up: each wake-up of this loop waits
+        for the interpreter lock behind the busy threads, and the ones left wait in the kernel meanwhile.
+        Otherwise one, as gunicorn does, so that the other workers get their share of new connections: a
+        worker that took a load tool's eight at once served them alone at half the rate of two."""
+        for _ in range(ACCEPT_BATCH if self._behind(time.monotonic()) else 1):
             if self.nr_conns >= self.worker_connections:
                 return
             try:
