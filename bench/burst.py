@@ -51,12 +51,14 @@ def main() -> None:
             env = {**os.environ, "REDIS_URL": server.url, "REDIS_DATA_URL": server.url, "RADAR_DEMO_DATA": "0",
                    "TRUSTED_PROXIES": "127.0.0.1", "RADAR_VAR_DIR": directory}
             with stack.process([sys.executable, "-m", "aggregator", "run", "--port", str(port)], env, port,
-                               "/healthz"):
+                               "/healthz") as run:
+                parts = {**stack.parts(run.pid), "Redis": server.process.pid}
                 sustainable = ingest.wrk(port, 10)["rate"]
                 time.sleep(1)  # requests still in the server when wrk stopped land after it
                 settle(data, "claude")
                 before = counted_total(data, "claude")
                 rate = sustainable * FACTOR
+                used = {name: stack.cpu_seconds(pid) for name, pid in parts.items()}
                 cpu = time.process_time()
                 answers, failures, took = open_loop(port, rate, SECONDS)
                 cpu = time.process_time() - cpu
@@ -68,6 +70,7 @@ def main() -> None:
                         break
                     time.sleep(0.25)
                 settle(data, "claude")
+                used = {name: stack.cpu_seconds(pid) - used[name] for name, pid in parts.items()}
                 counted = counted_total(data, "claude") - before
         finally:
             server.stop()
@@ -88,6 +91,9 @@ def main() -> None:
     print(f"burst: counted {counted:,} of {len(accepted):,} accepted "
           f"({'exact' if counted == len(accepted) else 'MISMATCH'}); intake lag under {LAG_TARGET:.0f} s "
           + (f"{lag_back:.1f} s after the burst" if lag_back is not None else "NOT within 60 s"))
+    print("burst: CPU seconds from its start until all was counted: " + ", ".join(
+        f"{name} {seconds:.1f}" for name, seconds in used.items())
+        + f"; the worker (drain jobs) {used['worker'] / max(1, counted) * 1e6:.0f} µs a counted report")
 
 
 if __name__ == "__main__":

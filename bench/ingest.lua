@@ -1,7 +1,8 @@
 -- Reports for POST /api/v1/reports, or batches of RADAR_BENCH_BATCH reports for /api/v1/reports/batch
 -- (with RADAR_BENCH_RELAY_KEY). Every report comes from a distinct client, with addresses from the
 -- 198.18.0.0/15 benchmarking range (X-Forwarded-For from a trusted local proxy, or the relay's `client`).
--- Prints a JSON summary for bench/ingest.py.
+-- With RADAR_BENCH_CLOSE set, each single report asks to close its connection, as a crowd of distinct
+-- reporters would send them. Prints a JSON summary for bench/ingest.py.
 local surfaces = {"website", "desktop", "mobile", "api"}
 local batch = tonumber(os.getenv("RADAR_BENCH_BATCH") or "0")
 local key = os.getenv("RADAR_BENCH_RELAY_KEY") or ""
@@ -15,7 +16,8 @@ local function single()
   counter = counter + 1
   local body = string.format('{"service":"claude","surface":"%s"}', surfaces[counter % 4 + 1])
   return wrk.format("POST", "/api/v1/reports", {["Content-Type"] = "application/json",
-    ["User-Agent"] = "bench-ingest-" .. counter, ["X-Forwarded-For"] = address(counter)}, body)
+    ["User-Agent"] = "bench-ingest-" .. counter, ["X-Forwarded-For"] = address(counter),
+    ["Connection"] = os.getenv("RADAR_BENCH_CLOSE") and "close" or nil}, body)
 end
 
 local function many()

@@ -72,6 +72,26 @@ def have_wrk(name: str) -> bool:
     return False
 
 
+MODES = {"a new connection a report": {"RADAR_BENCH_CLOSE": "1"}, "kept-alive connections": {}}
+"""How wrk sends: each report on a connection of its own, as a crowd of distinct reporters does (the headline),
+and reports one after another on kept-alive connections, as a proxy in front would."""
+
+
+def _report(mode: str, result: dict) -> None:
+    baseline = result["baseline"]
+    print(f"ingest, {mode}:")
+    print(_line("  baseline (bare Flask, one XADD)", baseline))
+    for name, label in (("project", "project (per-client rate limit on, the default)"),
+                        ("unlimited", "project with RADAR_REPORT_RATE_LIMIT empty")):
+        side = result[name]
+        print(_line(f"  {label}", side))
+        rounds = [p / b for p, b in zip(side["rates"], baseline["rates"])]
+        print(f"  ratio {name} ÷ baseline: {side['rate'] / baseline['rate']:.2f} (target ≥ 0.8), median round "
+              f"{statistics.median(rounds):.2f}; per round " + ", ".join(f"{r:.2f}" for r in rounds))
+        print(f"  CPU a report, web server + Redis: {name} {side['cpu_us']:.0f} µs, baseline "
+              f"{baseline['cpu_us']:.0f} µs; ratio baseline ÷ {name} {baseline['cpu_us'] / side['cpu_us']:.2f}")
+
+
 def main() -> None:
     if not have_wrk("ingest"):
         return
@@ -84,24 +104,16 @@ def main() -> None:
             with stack.gunicorn("bench.bare:app", bare, env) as b, stack.radar_web(radar, env) as r, \
                     stack.radar_web(unlimited, {**env, "RADAR_REPORT_RATE_LIMIT": ""}) as u:
                 load = os.getloadavg()[0]
-                result = alternate({"baseline": (bare, b.pid), "project": (radar, r.pid),
-                                    "unlimited": (unlimited, u.pid)}, server.process.pid)
+                sides = {"baseline": (bare, b.pid), "project": (radar, r.pid), "unlimited": (unlimited, u.pid)}
+                results = {mode: alternate(sides, server.process.pid, env={**os.environ, **extra})
+                           for mode, extra in MODES.items()}
         finally:
             server.stop()
-    baseline = result["baseline"]
-    print(_line("ingest baseline (bare Flask, one XADD)", baseline))
-    for name, label in (("project", "project (per-client rate limit on, the default)"),
-                        ("unlimited", "project with RADAR_REPORT_RATE_LIMIT empty")):
-        side = result[name]
-        print(_line(f"ingest {label}", side))
-        rounds = [p / b for p, b in zip(side["rates"], baseline["rates"])]
-        print(f"ingest ratio {name} ÷ baseline: {side['rate'] / baseline['rate']:.2f} (target ≥ 0.8), median round "
-              f"{statistics.median(rounds):.2f}; per round " + ", ".join(f"{r:.2f}" for r in rounds))
-        print(f"ingest CPU a report, web server + Redis: {name} {side['cpu_us']:.0f} µs, baseline "
-              f"{baseline['cpu_us']:.0f} µs; ratio baseline ÷ {name} {baseline['cpu_us'] / side['cpu_us']:.2f}")
+    for mode, result in results.items():
+        _report(mode, result)
     print(f"ingest: gunicorn gthread, {stack.WEB_WORKERS} workers × {stack.THREADS} threads, wrk 1 thread "
-          f"{CONNECTIONS} connections, {ROUNDS} rounds of {SECONDS // ROUNDS} s each, {os.cpu_count()} cores, load average {load:.1f} before, "
-          f"{os.getloadavg()[0]:.1f} after")
+          f"{CONNECTIONS} connections, {ROUNDS} rounds of {SECONDS // ROUNDS} s each a mode, {os.cpu_count()} "
+          f"cores, load average {load:.1f} before, {os.getloadavg()[0]:.1f} after")
 
 
 if __name__ == "__main__":

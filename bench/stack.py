@@ -28,11 +28,22 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds a process and its children (gunicorn's workers) have used (Linux /proc)."""
+    """User + system CPU seconds a process and its descendants have used, living (gunicorn's workers) or
+    ended and waited for (RQ's forked work horses), from Linux /proc."""
     children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    own = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    own = sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
     return own + sum(cpu_seconds(int(child)) for child in children)
+
+
+def parts(pid: int) -> dict[str, int]:
+    """The processes `python -m aggregator run` (pid) started, by part: web, worker, scheduler."""
+    named = {}
+    for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
+        command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        name = "web" if "gunicorn" in command else command.split("aggregator", 1)[-1].split()[0]
+        named[name] = int(child)
+    return named
 
 
 def wait_for(port: int, path: str, seconds: float = 30) -> None:
