@@ -92,21 +92,13 @@ return -1
 # a report written between a separate check and the delete would find the flag set, enqueue no drain, and
 # wait for the safety net. A drain that keeps the flag while it runs spares a job (a fork) per batch.
 _RELEASE = """
-local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)[1]
-if last then
-  local function parts(id)
-    local ms, seq = string.match(id, '(%d+)-(%d+)')
-    return tonumber(ms), tonumber(seq)
-  end
+if redis.call('EXISTS', KEYS[1]) == 1 then
   for _, group in ipairs(redis.call('XINFO', 'GROUPS', KEYS[1])) do
     local fields = {}
     for i = 1, #group, 2 do fields[group[i]] = group[i + 1] end
-    if fields['name'] == ARGV[1] then
-      local ms, seq = parts(last[1])
-      local dms, dseq = parts(fields['last-delivered-id'])
-      if ms > dms or (ms == dms and seq > dseq) then
-        return 0
-      end
+    if fields['name'] == ARGV[1]
+        and #redis.call('XRANGE', KEYS[1], '(' .. fields['last-delivered-id'], '+', 'COUNT', 1) > 0 then
+      return 0
     end
   end
 end
