@@ -1,42 +1,21 @@
-"""The Flask app factory and the services it binds: settings, catalog, Redis clients, locator."""
+"""The Flask app factory: settings, catalog, Redis clients and locator bound, then every blueprint."""
 from __future__ import annotations
 
-import time
-from dataclasses import dataclass, field
-from typing import Callable
-
-import redis
-from flask import Flask, current_app
+from flask import Flask
 from flask.json.provider import DefaultJSONProvider
 
-from .catalog import Catalog, load_catalog
+from dashboards.views import bp as dashboard
+
+from . import catalog_sync, embed, errors, health, logs, metrics, pages, security
+from .api import admin, batch, docs, official, reports, status
+from .base.catalog import load_catalog
+from .base.ratelimit import parse
+from .base.settings import Settings
+from .base.stores import data_client, queue_client
 from .geo import open_locator
 from .identity import Reporters
-from .ratelimit import Window, parse
-from .settings import Settings
-from .stores import data_client, queue_client
-
-MAX_BODY_BYTES = 4096
-
-
-@dataclass
-class Radar:
-    """Everything a request needs, made once per app."""
-
-    settings: Settings
-    catalog: Catalog
-    data: redis.Redis
-    queue: redis.Redis
-    locator: object
-    reporters: Reporters
-    limits: tuple[Window, ...] = ()
-    """RADAR_REPORT_RATE_LIMIT's windows."""
-    clock: Callable[[], float] = field(default=time.time)
-
-
-def radar() -> Radar:
-    """The Radar of the app handling the current request."""
-    return current_app.extensions["radar"]
+from .radar import MAX_BODY_BYTES, Radar
+from .serving.fastpath import ReportFastPath
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -50,6 +29,7 @@ class JSONProvider(DefaultJSONProvider):
 
 
 def build_app(config: dict | None = None) -> Flask:
+    """The web app, its settings read once from the environment with `config` winning over it."""
     settings = Settings.from_env(**(config or {}))
     app = Flask(__name__)
     app.json = JSONProvider(app)
@@ -66,25 +46,13 @@ def build_app(config: dict | None = None) -> Flask:
         limits=parse(settings.RADAR_REPORT_RATE_LIMIT),
     )
 
-    from . import admin, api, apidocs, catalog_sync, errors, health, logs, metrics, pages, relay, security
-    from . import official_api, status_api
     logs.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
     security.init_app(app)
     catalog_sync.init_app(app)
-    app.register_blueprint(health.bp)
-    app.register_blueprint(api.bp)
-    app.register_blueprint(relay.bp)
-    app.register_blueprint(status_api.bp)
-    app.register_blueprint(official_api.bp)
-    app.register_blueprint(apidocs.bp)
-    app.register_blueprint(admin.bp)
-    app.register_blueprint(pages.bp)
-    from .embed import bp as embed
-    app.register_blueprint(embed)
-    from dashboards.views import bp as dashboard
-    app.register_blueprint(dashboard)
-    from .fastpath import ReportFastPath
+    for blueprint in (health.bp, reports.bp, batch.bp, status.bp, official.bp, docs.bp, admin.bp, pages.bp,
+                      embed.bp, dashboard):
+        app.register_blueprint(blueprint)
     app.wsgi_app = ReportFastPath(app)
     return app

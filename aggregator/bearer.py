@@ -5,7 +5,7 @@ import hmac
 
 from flask import request
 
-from .exceptions import Disabled, Unauthorized
+from .base.exceptions import Disabled, Unauthorized
 
 
 def require(tokens: tuple[str, ...], realm: str, setting: str, off: Disabled) -> None:

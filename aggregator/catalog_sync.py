@@ -8,9 +8,9 @@ from dataclasses import dataclass
 import redis
 from flask import Flask, current_app, request
 
-from .app import radar
-from .catalog import Catalog, load_catalog
-from .exceptions import CatalogError
+from .base.catalog import Catalog, load_catalog
+from .base.exceptions import CatalogError
+from .radar import radar
 
 log = logging.getLogger(__name__)
 

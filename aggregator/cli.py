@@ -9,8 +9,8 @@ import time
 
 import click
 
-from .exceptions import RadarError
-from .settings import Settings
+from .base.exceptions import RadarError
+from .base.settings import Settings
 
 
 def _settings() -> Settings:
@@ -24,7 +24,7 @@ def _redis_urls(settings: Settings) -> Settings:
     """Settings whose Redis URLs point somewhere: the embedded server under RADAR_VAR_DIR if none is set."""
     if settings.REDIS_URL:
         return settings
-    from .embedded import attach
+    from .local_redis import attach
     existing = attach(settings.RADAR_VAR_DIR)
     if existing is None:
         raise click.UsageError("REDIS_URL is not set and no embedded Redis is running under "
@@ -60,7 +60,7 @@ def run(host, port, rq_workers, demo_data):
     server, children = None, []
     try:
         if not settings.REDIS_URL:
-            from .embedded import start
+            from .local_redis import start
             try:
                 server = start(settings.RADAR_VAR_DIR)
             except RuntimeError as exc:
@@ -110,15 +110,15 @@ def _stop_all(children: list[subprocess.Popen]) -> None:
               help="Threads per worker process.")
 def web(host, port, workers, threads):
     """The web app under gunicorn."""
-    from .serving import metrics_dir
+    from .serving.config import metrics_dir
     settings = _redis_urls(_settings())
     # Set before gunicorn starts: prometheus_client picks its multiprocess mode when first imported.
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL,
                       PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings.PROMETHEUS_MULTIPROC_DIR))
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
-                               "--workers", str(workers), "--worker-class", "aggregator.shedding.SheddingWorker",
+                               "--workers", str(workers), "--worker-class", "aggregator.serving.shedding.SheddingWorker",
                                "--threads", str(threads), "--graceful-timeout", "10",
-                               "--config", "python:aggregator.serving",
+                               "--config", "python:aggregator.serving.config",
                                "aggregator:create_app()"])
 
 
@@ -134,7 +134,7 @@ def worker(burst):
     from workers import keys
 
     from . import logs
-    from .stores import queue_client
+    from .base.stores import queue_client
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
@@ -152,7 +152,7 @@ def scheduler():
     from workers import jobs, keys
 
     from . import logs
-    from .stores import queue_client
+    from .base.stores import queue_client
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
     cron = CronScheduler(connection=queue_client(settings), logging_level="WARNING")
@@ -207,7 +207,8 @@ def backtest(paths, output, progress):
     """Replay CSVs of timestamp,value (files or directories of them) through detection; print the incidents."""
     import json
 
-    from workers.backtest import CsvError, backtest as replay, collect, read_csv, scorer_starts
+    from workers.backtest import CsvError, collect, read_csv, scorer_starts
+    from workers.backtest import backtest as replay
     files = collect(paths)
     if not files:
         click.echo("error: no .csv files in " + ", ".join(paths), err=True)

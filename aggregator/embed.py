@@ -9,8 +9,8 @@ from flask import Blueprint, Response, render_template, request, send_from_direc
 from workers.evaluate import read_statuses
 
 from . import badge
-from .app import radar
-from .exceptions import UnknownService
+from .base.exceptions import UnknownService
+from .radar import radar
 
 bp = Blueprint("embed", __name__, static_folder="widget", static_url_path="/embed/static")
 

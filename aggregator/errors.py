@@ -8,8 +8,8 @@ from flask import Flask, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from . import metrics, pages
-from .app import MAX_BODY_BYTES
-from .exceptions import DataUnavailable, RadarError
+from .base.exceptions import DataUnavailable, RadarError
+from .radar import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ from flask import Blueprint, jsonify
 
 from workers.drain import intake_lag
 
-from .app import radar
+from .radar import radar
 
 bp = Blueprint("health", __name__)
 

@@ -1,17 +1,27 @@
-"""Report intake: check a report, then one durable write to the service's intake stream."""
+"""Report intake: check a report, make the one durable write to its service's stream, queue its drain.
+
+The steps (`incoming`, `store`, `receipt`) are shared by the report view and the fast path."""
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
+
+import redis
+from rq import Queue
 
 from workers import keys
 from workers.buckets import TOTAL
 from workers.totals import last_hour_keys
 
-from .catalog import Catalog, Service
-from .exceptions import RateLimited, ValidationError
-from .ratelimit import Window, arguments
+from . import geo, metrics
+from .base.catalog import Catalog, Service
+from .base.exceptions import RateLimited, ValidationError
+from .base.ratelimit import Window, arguments
+from .radar import Radar
+
+log = logging.getLogger(__name__)
 
 SURFACES = ("website", "desktop", "mobile", "api")
 SYMPTOMS = ("login", "errors", "slow", "blank_response", "other")
@@ -201,3 +211,49 @@ def submit_many(redis, batch: list[Relayed], now: float,
         for n, entry_id, c in zip(positions, ids.split(","), counted):
             out[n] = (entry_id, c == "1")
     return out, to_drain
+
+
+def enqueue_drain(r: Radar, slug: str) -> None:
+    try:
+        Queue(keys.QUEUE, connection=r.queue).enqueue(
+            "workers.jobs.drain_service", slug, job_timeout=120, result_ttl=60, failure_ttl=86400)
+    except redis.RedisError as exc:
+        # The report is safe in its stream; the scheduler's periodic drain will count it.
+        log.warning("could not enqueue a drain for %s: %s", slug, exc)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    """A checked report with everything it is stored with, before anything is stored."""
+
+    report: ReportIn
+    region: str
+    reporter: str
+    client: str
+    now: float
+
+
+def incoming(r: Radar, body, address: str, user_agent: str, country: str | None) -> Incoming:
+    """Check a report's fields and work out its region and reporter; RadarError names what is wrong."""
+    report = parse_report(body, r.catalog)
+    now = r.clock()
+    region = geo.region_for(r.locator, address, country)
+    client = r.reporters.client_key(address, now) if r.limits else ""
+    return Incoming(report, region, r.reporters.reporter(address, user_agent, now), client, now)
+
+
+def store(r: Radar, item: Incoming) -> Accepted:
+    """The one durable write, then the drain it may need; RateLimited before anything is written."""
+    slug = item.report.service.slug
+    accepted = submit(r.data, item.report, item.reporter, item.region, item.now,
+                      r.settings.RADAR_DEDUPE_MINUTES * 60, item.client, r.limits)
+    metrics.accepted(slug, accepted.counted)
+    if accepted.needs_drain:
+        enqueue_drain(r, slug)
+    return accepted
+
+
+def receipt(item: Incoming, accepted: Accepted) -> dict:
+    """The 202 answer's body."""
+    return {"id": accepted.id, "service": item.report.service.slug, "surface": item.report.surface,
+            "region": item.region, "counted": accepted.counted, "reports_last_hour": accepted.last_hour}

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, g, request
 from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 
-from .app import radar
+from .radar import radar
 from .store_metrics import StoreCollector
 
 bp = Blueprint("metrics", __name__)

@@ -8,9 +8,9 @@ from flask import Blueprint, render_template, request
 from workers.totals import last_hour, recent_totals
 
 from . import metrics
-from .app import radar
-from .exceptions import RadarError, UnknownService
+from .base.exceptions import RadarError, UnknownService
 from .intake import SURFACES, SYMPTOMS
+from .radar import radar
 
 bp = Blueprint("pages", __name__)
 

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 
 from workers import keys
 
-from .exceptions import ValidationError
+from .base.exceptions import ValidationError
 
 MAX_BUCKETS = 2880
 """The most buckets one read returns (two days of minutes); larger ranges need a coarser resolution."""
@@ -102,7 +102,3 @@ def window_range(seconds: int, now: float) -> Range:
     longest = (MAX_BUCKETS - 1) * keys.HOUR.seconds // 3600
     raise ValidationError(f"'window' may be at most {longest}h (about {longest // 24} days); for longer spans "
                           "read /series with resolution=1h", field="window")
-
-
-def iso(ts: float) -> str:
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -1,8 +1,20 @@
 """`python -m bench [NAME ...]`: run the benchmarks (all by default)."""
 import sys
 
-from . import (burst, cluster, dashboard, detect, drain, evaluate, freshness, ingest, memory, relay, statuspage,
-               visibility)
+from . import (
+    burst,
+    cluster,
+    dashboard,
+    detect,
+    drain,
+    evaluate,
+    freshness,
+    ingest,
+    memory,
+    relay,
+    statuspage,
+    visibility,
+)
 
 BENCHMARKS = {"ingest": ingest.main, "burst": burst.main, "relay": relay.main, "freshness": freshness.main,
               "drain": drain.main, "memory": memory.main, "visibility": visibility.main, "evaluate": evaluate.main,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import redis
 
-from aggregator.embedded import start
+from aggregator.local_redis import start
 from workers import keys
 from workers.drain import intake_lag
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import redis as redis_lib
 
-from aggregator.settings import Settings
-from aggregator.stores import data_client
+from aggregator.base.settings import Settings
+from aggregator.base.stores import data_client
 from tests.cluster import Node, free_node_port, start_cluster
 from workers import keys
 from workers.drain import drain

@@ -9,8 +9,8 @@ from collections import Counter
 from pathlib import Path
 
 from aggregator import create_app
-from aggregator.embedded import start
-from aggregator.ranges import iso
+from aggregator.base.times import iso
+from aggregator.local_redis import start
 from workers import incidents, keys, profiles
 from workers.baseline import Profile, Quality
 from workers.buckets import Bucket

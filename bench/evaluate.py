@@ -7,10 +7,10 @@ import statistics
 import tempfile
 import time
 
-from aggregator.catalog import Service
-from aggregator.embedded import start
-from aggregator.settings import Settings
-from aggregator.stores import data_client, queue_client
+from aggregator.base.catalog import Service
+from aggregator.base.settings import Settings
+from aggregator.base.stores import data_client, queue_client
+from aggregator.local_redis import start
 from workers import evaluate, keys
 
 SERVICES = 1000

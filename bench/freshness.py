@@ -12,7 +12,7 @@ import threading
 import time
 from pathlib import Path
 
-from aggregator.embedded import start
+from aggregator.local_redis import start
 
 from . import stack
 from .load import open_loop

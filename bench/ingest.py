@@ -10,7 +10,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from aggregator.embedded import start
+from aggregator.local_redis import start
 
 from . import stack
 

@@ -6,9 +6,9 @@ import random
 import tempfile
 import time
 
-from aggregator.embedded import start
-from aggregator.settings import Settings
-from aggregator.stores import data_client
+from aggregator.base.settings import Settings
+from aggregator.base.stores import data_client
+from aggregator.local_redis import start
 from workers import demo, keys
 from workers.buckets import Entry
 from workers.drain import drain

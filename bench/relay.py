@@ -8,7 +8,7 @@ import secrets
 import tempfile
 from pathlib import Path
 
-from aggregator.embedded import start
+from aggregator.local_redis import start
 
 from . import ingest, stack
 
@@ -68,7 +68,7 @@ def main() -> None:
     print("relay: CPU a report in batches: " + ", ".join(f"{name} {us:.1f} µs" for name, us in each.items())
           + f"; all {os.cpu_count()} cores would take at most {os.cpu_count() * 1e6 / sum(each.values()):,.0f} "
           "reports/s with nothing else running")
-    print(f"relay: per round, batches " + ", ".join(f"{r * PER_REQUEST:,.0f}" for r in batch["rates"])
+    print("relay: per round, batches " + ", ".join(f"{r * PER_REQUEST:,.0f}" for r in batch["rates"])
           + " reports/s; single " + ", ".join(f"{r:,.0f}" for r in single["rates"])
           + f"/s; {ROUNDS} rounds of {SECONDS // ROUNDS} s a side, load average {load:.1f} before, "
           f"{os.getloadavg()[0]:.1f} after, {os.cpu_count()} cores")

@@ -10,10 +10,10 @@ import threading
 import time
 import urllib.request
 
-from aggregator.catalog import Service
-from aggregator.embedded import start
-from aggregator.settings import Settings
-from aggregator.stores import data_client
+from aggregator.base.catalog import Service
+from aggregator.base.settings import Settings
+from aggregator.base.stores import data_client
+from aggregator.local_redis import start
 from workers import keys
 from workers.poller import poll_page, poll_pages
 

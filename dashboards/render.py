@@ -6,6 +6,7 @@ from datetime import datetime, timezone
 import plotly.graph_objects as go
 from flask import render_template
 
+from aggregator.base.times import epoch
 from aggregator.intake import SURFACES, SYMPTOMS
 from aggregator.pages import SURFACE_LABELS, SYMPTOM_LABELS
 
@@ -23,7 +24,7 @@ def clock(value: str | None) -> str:
     """'Thu 26 Nov 12:03 UTC' from an ISO time."""
     if not value:
         return "—"
-    moment = datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
+    moment = datetime.fromtimestamp(epoch(value), timezone.utc)
     return moment.strftime("%a %d %b %H:%M UTC")
 
 

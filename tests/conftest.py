@@ -16,9 +16,9 @@ import pytest
 from rq import SimpleWorker
 
 from aggregator import create_app
-from aggregator.embedded import start
-from aggregator.settings import Settings
-from aggregator.stores import data_client, queue_client
+from aggregator.base.settings import Settings
+from aggregator.base.stores import data_client, queue_client
+from aggregator.local_redis import start
 from workers import keys
 from workers.evaluate import never_evaluated
 

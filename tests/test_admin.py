@@ -3,8 +3,8 @@ import pytest
 from rq import Queue
 
 from aggregator import catalog_sync, create_app
-from aggregator.exceptions import Conflict, SettingsError
-from aggregator.settings import Settings
+from aggregator.base.exceptions import Conflict, SettingsError
+from aggregator.base.settings import Settings
 from workers import incidents, keys, manual
 
 from .conftest import NOW, TEST_GEOIP

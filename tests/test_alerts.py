@@ -13,9 +13,9 @@ from rq import Queue, SimpleWorker
 from rq.job import Job
 from rq.registry import ScheduledJobRegistry
 
-from aggregator.catalog import Service, load_catalog
-from aggregator.settings import Settings
-from aggregator.stores import queue_client
+from aggregator.base.catalog import Service, load_catalog
+from aggregator.base.settings import Settings
+from aggregator.base.stores import queue_client
 from tests.conftest import free_port
 from workers import keys, official, stats
 from workers.alerts import json_payload, notify, redact, sign, slack_payload, verify, with_lead_times

@@ -9,9 +9,9 @@ import schemathesis
 from hypothesis import HealthCheck
 from schemathesis.config import SchemathesisConfig
 
-from aggregator.openapi import DOCUMENT
-from aggregator.settings import Settings
-from aggregator.stores import data_client
+from aggregator.api.openapi import DOCUMENT
+from aggregator.base.settings import Settings
+from aggregator.base.stores import data_client
 from workers import incidents, official
 from workers.buckets import Bucket
 from workers.detect import State

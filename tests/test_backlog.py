@@ -1,4 +1,4 @@
-from aggregator.backlog import Backlog
+from aggregator.serving.backlog import Backlog
 
 
 def _queue(backlog: Backlog, n: int, at: float = 0.0) -> None:

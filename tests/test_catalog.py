@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from aggregator import create_app
-from aggregator.catalog import Catalog, Service, load_catalog
-from aggregator.exceptions import CatalogError, UnknownService
-from aggregator.settings import Settings
+from aggregator.base.catalog import Catalog, Service, load_catalog
+from aggregator.base.exceptions import CatalogError, UnknownService
+from aggregator.base.settings import Settings
 
 from .conftest import NOW, TEST_GEOIP
 

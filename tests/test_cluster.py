@@ -16,10 +16,10 @@ from rq.job import Job
 from rq.registry import FinishedJobRegistry
 
 from aggregator import create_app
-from aggregator.exceptions import SettingsError
+from aggregator.base.exceptions import SettingsError
+from aggregator.base.settings import Settings
+from aggregator.base.stores import cluster_nodes, data_client
 from aggregator.identity import REFRESH_SECONDS
-from aggregator.settings import Settings
-from aggregator.stores import cluster_nodes, data_client, queue_client
 from workers import keys
 
 from .cluster import start_cluster

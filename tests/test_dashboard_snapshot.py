@@ -1,7 +1,8 @@
 """What a dashboard shows, assembled from read results: ranges, baselines, shares, regions, incidents, order."""
 import pytest
 
-from aggregator.exceptions import ValidationError
+from aggregator.base.exceptions import ValidationError
+from aggregator.base.times import epoch
 from dashboards import snapshot
 from workers.baseline import Profile, Quality
 from workers.buckets import Bucket
@@ -44,8 +45,8 @@ def test_an_incident_is_shaded_per_state_and_clipped_to_the_range():
     incident = _incident("2026-11-26T11:00:00Z", "2026-11-26T13:00:00Z", changes=[
         {"at": "2026-11-26T11:00:00Z", "state": "degraded"}, {"at": "2026-11-26T12:00:00Z", "state": "outage"},
         {"at": "2026-11-26T13:00:00Z", "state": "ok"}])
-    start = snapshot._ts("2026-11-26T11:30:00Z")
-    found = snapshot.segments(incident, start, snapshot._ts("2026-11-26T14:00:00Z"))
+    start = epoch("2026-11-26T11:30:00Z")
+    found = snapshot.segments(incident, start, epoch("2026-11-26T14:00:00Z"))
     assert [(s.start, s.end, s.state) for s in found] == [
         ("2026-11-26T11:30:00Z", "2026-11-26T12:00:00Z", "degraded"),
         ("2026-11-26T12:00:00Z", "2026-11-26T13:00:00Z", "outage")]
@@ -53,7 +54,7 @@ def test_an_incident_is_shaded_per_state_and_clipped_to_the_range():
 
 def test_an_open_incident_is_shaded_to_the_end_of_the_range():
     incident = _incident("2026-11-26T12:00:00Z")
-    found = snapshot.segments(incident, snapshot._ts("2026-11-26T11:00:00Z"), snapshot._ts("2026-11-26T12:30:00Z"))
+    found = snapshot.segments(incident, epoch("2026-11-26T11:00:00Z"), epoch("2026-11-26T12:30:00Z"))
     assert [(s.start, s.end) for s in found] == [("2026-11-26T12:00:00Z", "2026-11-26T12:30:00Z")]
 
 
@@ -61,8 +62,8 @@ def test_only_incidents_open_during_the_range_are_shown():
     before = _incident("2026-11-25T01:00:00Z", "2026-11-25T02:00:00Z")
     across = _incident("2026-11-25T23:00:00Z", "2026-11-26T01:00:00Z")
     still_open = _incident("2026-11-20T00:00:00Z")
-    shown = snapshot.overlapping([before, across, still_open], snapshot._ts("2026-11-26T00:00:00Z"),
-                                 snapshot._ts("2026-11-27T00:00:00Z"))
+    shown = snapshot.overlapping([before, across, still_open], epoch("2026-11-26T00:00:00Z"),
+                                 epoch("2026-11-27T00:00:00Z"))
     assert shown == [across, still_open]
 
 

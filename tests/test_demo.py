@@ -1,5 +1,5 @@
 """Demo data: the replayed claude outage comes with the vendor's later, partly backdated posts about it."""
-from aggregator.ranges import iso
+from aggregator.base.times import iso
 from workers import official
 from workers.demo import OUTAGE_START, official_components, official_incident, replay_detection, seed, seed_official
 

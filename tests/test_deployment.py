@@ -4,8 +4,8 @@ from pathlib import Path
 
 import yaml
 
+from aggregator.base.settings import SETTINGS
 from aggregator.cli import main
-from aggregator.settings import SETTINGS
 
 ROOT = Path(__file__).resolve().parents[1]
 SETTING_NAMES = {s.name for s in SETTINGS}

@@ -4,8 +4,7 @@ import random
 from dataclasses import replace
 
 from workers.baseline import FLOOR_PER_HOUR, Quality, hour_of_week, learn_profile
-from workers.detect import (Assessment, Config, Detector, State, Track, assess, evaluate, incidents_from, run,
-                            step)
+from workers.detect import Assessment, Config, Detector, State, Track, assess, evaluate, incidents_from, run, step
 from workers.score import poisson_tail_log10, tail_log10
 
 from .conftest import poisson

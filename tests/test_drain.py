@@ -8,9 +8,9 @@ import time
 
 from rq import Queue
 
-from aggregator.catalog import load_catalog
+from aggregator.base.catalog import load_catalog
+from aggregator.base.stores import queue_client
 from aggregator.intake import ReportIn, submit
-from aggregator.stores import queue_client
 from workers import keys
 from workers.drain import apply_batch, drain, ensure_group, release
 

@@ -13,9 +13,9 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from aggregator.embedded import start
-from aggregator.settings import Settings
-from aggregator.stores import SOCKET_TIMEOUT, data_client
+from aggregator.base.settings import Settings
+from aggregator.base.stores import SOCKET_TIMEOUT, data_client
+from aggregator.local_redis import start
 from workers import keys
 from workers.buckets import read_buckets
 from workers.drain import drain

@@ -1,6 +1,5 @@
 """Figure functions: given known numbers, the figures hold exactly those numbers, bands, shades and labels."""
-from dashboards.figures import (Marker, Segment, labelled_low, region_map, shares_chart, sparkline_points,
-                                spike_chart)
+from dashboards.figures import Marker, Segment, labelled_low, region_map, shares_chart, sparkline_points, spike_chart
 from dashboards.palette import BLUISH_GREEN, ORANGE, REDDISH_PURPLE, STATE_COLOURS, STATE_LABELS, VERMILLION
 from workers.summary import percent_shares
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from aggregator import create_app, geo
-from aggregator.settings import _default_geoip_db
+from aggregator.base.settings import _default_geoip_db
 
 from .conftest import NOW, TEST_GEOIP
 

@@ -1,6 +1,6 @@
 """Liveness and readiness probes."""
 from aggregator import create_app
-from aggregator.embedded import start
+from aggregator.local_redis import start
 from workers import keys
 
 from .conftest import NOW

@@ -8,10 +8,10 @@ import time
 import pytest
 from rq import Queue
 
-from aggregator.catalog import load_catalog
+from aggregator.base.catalog import load_catalog
+from aggregator.base.settings import Settings
+from aggregator.base.stores import queue_client
 from aggregator.intake import ReportIn, submit
-from aggregator.settings import Settings
-from aggregator.stores import queue_client
 from workers import jobs, keys
 from workers.drain import drain
 from workers.evaluate import evaluate

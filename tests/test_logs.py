@@ -144,7 +144,7 @@ def test_gunicorn_builds_no_access_line_of_its_own_beside_the_apps():
     from gunicorn.config import Config
     from gunicorn.glogging import Logger as GunicornLogger
 
-    from aggregator import serving
+    from aggregator.serving import config as serving
 
     cfg = Config()
     cfg.set("logconfig_dict", serving.logconfig_dict)

@@ -13,8 +13,8 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 from rq import Queue
 
-from aggregator import serving
-from aggregator.catalog import Service
+from aggregator.base.catalog import Service
+from aggregator.serving import config as serving
 from aggregator.store_metrics import open_incidents
 from workers import keys, stats
 from workers.poller import poll_pages

@@ -4,8 +4,8 @@ import re
 import pytest
 import schemathesis
 
-from aggregator.apidocs import code_spans
-from aggregator.openapi import DOCUMENT
+from aggregator.api.docs import code_spans
+from aggregator.api.openapi import DOCUMENT
 
 DOCUMENTED_OUTSIDE_API = {"/healthz", "/readyz"}
 IMPLICIT = {"HEAD", "OPTIONS"}

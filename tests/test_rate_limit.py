@@ -4,9 +4,9 @@ from __future__ import annotations
 import pytest
 
 from aggregator import create_app
-from aggregator.exceptions import SettingsError
-from aggregator.ratelimit import Window, parse
-from aggregator.settings import Settings
+from aggregator.base.exceptions import SettingsError
+from aggregator.base.ratelimit import Window, parse
+from aggregator.base.settings import Settings
 
 from .conftest import NOW, TEST_GEOIP, post
 

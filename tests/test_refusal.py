@@ -1,6 +1,6 @@
 import json
 
-from aggregator.refusal import CANNED, CANNED_CLOSING, Request, whole_request
+from aggregator.serving.refusal import CANNED, CANNED_CLOSING, Request, whole_request
 
 BODY = b'{"service": "claude", "surface": "website"}'
 

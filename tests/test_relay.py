@@ -1,7 +1,7 @@
 import pytest
 
 from aggregator import create_app, metrics
-from aggregator import relay as relay_module
+from aggregator.api import batch as relay_module
 from workers import keys
 
 from .conftest import NOW
@@ -104,7 +104,7 @@ def test_the_endpoint_is_off_without_relay_keys(client):
 
 
 def test_short_relay_keys_are_refused_at_start():
-    from aggregator.exceptions import SettingsError
+    from aggregator.base.exceptions import SettingsError
     with pytest.raises(SettingsError, match="RADAR_RELAY_KEYS"):
         create_app({"RADAR_RELAY_KEYS": "short"})
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from aggregator.exceptions import SettingsError
-from aggregator.settings import SETTINGS, Settings, _default_geoip_db
+from aggregator.base.exceptions import SettingsError
+from aggregator.base.settings import SETTINGS, Settings, _default_geoip_db
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 

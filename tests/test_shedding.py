@@ -5,7 +5,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 
 from aggregator import metrics
-from aggregator.shedding import Shedding
+from aggregator.serving.shedding import Shedding
 from workers import keys
 
 from .conftest import web_server

@@ -9,9 +9,9 @@ import time
 import pytest
 from rq import Queue
 
-from aggregator.catalog import Service
-from aggregator.settings import Settings
-from aggregator.stores import queue_client
+from aggregator.base.catalog import Service
+from aggregator.base.settings import Settings
+from aggregator.base.stores import queue_client
 from workers import keys, official
 from workers.poller import poll_page, poll_pages, poll_state, retry_at
 

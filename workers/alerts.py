@@ -16,8 +16,8 @@ import redis
 from rq import Callback, Queue, Retry
 from rq.job import get_current_job
 
-from aggregator.catalog import Service
-from aggregator.settings import Settings
+from aggregator.base.catalog import Service
+from aggregator.base.settings import Settings
 
 from . import keys, lead, stats
 

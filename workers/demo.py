@@ -5,9 +5,9 @@ import math
 import random
 from dataclasses import dataclass, replace
 
-from aggregator.catalog import Service
-from aggregator.ranges import iso
-from aggregator.settings import Settings
+from aggregator.base.catalog import Service
+from aggregator.base.settings import Settings
+from aggregator.base.times import iso
 
 from . import evaluate, keys
 from .buckets import UNKNOWN, Entry, tally
@@ -200,8 +200,8 @@ def seed_official(redis, services: list[Service], now: float) -> dict | None:
 
 def seed_catalog(settings: Settings, now: float) -> str:
     """Seed every service of the catalog and replay the outage's detection; a line saying what was written."""
-    from aggregator.catalog import load_catalog
-    from aggregator.stores import data_client, queue_client
+    from aggregator.base.catalog import load_catalog
+    from aggregator.base.stores import data_client, queue_client
 
     services = list(load_catalog(settings.RADAR_SERVICES_FILE))
     with data_client(settings) as redis, queue_client(settings) as queue_redis:

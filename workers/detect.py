@@ -9,12 +9,12 @@ import heapq
 import math
 from collections import deque
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, timezone
 from enum import Enum
 from typing import Iterable, Iterator, Sequence
 
-from .baseline import (FLOOR_PER_HOUR, HOURS_PER_WEEK, WEEK, Profile, Quality, hour_of_week,  # noqa: F401
-                       learn_profile)
+from aggregator.base.times import iso
+
+from .baseline import FLOOR_PER_HOUR, HOURS_PER_WEEK, WEEK, Profile, Quality, hour_of_week, learn_profile  # noqa: F401
 from .score import poisson_tail_log10, tail_log10  # noqa: F401
 
 _WORTH_A_LOOK = 2.0
@@ -413,11 +413,6 @@ def run(points: Iterable[tuple[float, float]], bucket_seconds: int, config: Conf
     for start, count in points:
         assessment, track = detector.observe(start, count)
         yield start, assessment, track
-
-
-def iso(ts: float) -> str:
-    """UTC ISO 8601 with a Z, to the second."""
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def incidents_from(results: Iterable[tuple[float, Assessment, Track]]) -> list[dict]:

@@ -7,14 +7,14 @@ import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 
-from aggregator.catalog import Service
-from aggregator.ranges import iso
-from aggregator.settings import Settings
+from aggregator.base.catalog import Service
+from aggregator.base.settings import Settings
+from aggregator.base.times import iso
 
 from . import alerts, detect, incidents, keys, profiles
-from .profiles import OVERALL
 from .buckets import Bucket, read_buckets
 from .detect import Config, Profile, State, Track
+from .profiles import OVERALL
 
 CATCH_UP_MINUTES = 60
 """Minutes stepped at most in one run: after a longer pause, older minutes are skipped, not replayed."""

@@ -1,13 +1,12 @@
 """Incident records: opened at the backdated onset, peak and shares kept while open, resolved; kept 2 years."""
 from __future__ import annotations
 
-import calendar
 import json
 import re
 import time
 from enum import Enum
 
-from aggregator.ranges import iso
+from aggregator.base.times import epoch, iso
 
 from . import keys
 from .buckets import Bucket
@@ -97,7 +96,7 @@ def resolve(incident: dict, at: float) -> None:
 
 
 def onset_of(incident: dict) -> float:
-    return calendar.timegm(time.strptime(incident["opened_at"], "%Y-%m-%dT%H:%M:%SZ"))
+    return epoch(incident["opened_at"])
 
 
 def save(pipe, incident: dict, now: float) -> None:

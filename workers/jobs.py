@@ -4,9 +4,9 @@ from __future__ import annotations
 import time
 from dataclasses import asdict
 
-from aggregator.catalog import load_catalog
-from aggregator.settings import Settings
-from aggregator.stores import data_client, queue_client
+from aggregator.base.catalog import load_catalog
+from aggregator.base.settings import Settings
+from aggregator.base.stores import data_client, queue_client
 
 from .drain import GATHER_SECONDS, drain
 from .evaluate import evaluate

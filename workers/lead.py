@@ -4,8 +4,9 @@ from __future__ import annotations
 import math
 import statistics
 
+from aggregator.base.times import epoch
+
 from . import official as official_store
-from .official import epoch
 
 LOOKBACK = 7 * 86400
 """Seconds before a crowd incident an official incident may have started and still overlap it."""

@@ -6,8 +6,8 @@ import json
 import time
 import uuid
 
-from aggregator.exceptions import Conflict, UnknownIncident
-from aggregator.ranges import iso
+from aggregator.base.exceptions import Conflict, UnknownIncident
+from aggregator.base.times import iso
 
 from . import incidents, keys
 from .evaluate import LOCK_SECONDS, RELEASE_LOCK, Record

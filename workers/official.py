@@ -1,20 +1,12 @@
 """Official incidents from a service's status page, kept in Redis beyond the 50 its feed lists; read back by time."""
 from __future__ import annotations
 
-import calendar
-import functools
 import json
-import time
+
+from aggregator.base.times import epoch
 
 from . import keys
 from .incidents import RETENTION
-
-
-@functools.lru_cache(maxsize=8192)
-def epoch(stamp: str) -> int:
-    """Unix seconds of a UTC `2026-11-26T12:03:00Z`; cached, since matching reads the same times again and again."""
-    return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
-
 
 _EARLIEST = ("created_at", "started_at", "posted_at")
 

@@ -9,7 +9,7 @@ import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from aggregator.ranges import iso
+from aggregator.base.times import iso
 
 from . import keys, stats
 from .deadline import Deadline

@@ -2,7 +2,7 @@
 
 Flask's request and response machinery cost a report about as much as everything the report itself needs
 (bench/README.md, ingest). This path takes a JSON body straight from WSGI through the view's own steps
-(`api.incoming`, `api.store`, `api.receipt`) and answers with the headers every response gets. Anything
+(`intake.incoming`, `intake.store`, `intake.receipt`) and answers with the headers every response gets. Anything
 else — a form, a body that is not a good report, a client over its limit — goes on to Flask as it came,
 before anything is stored, so it gets the answer the view gives.
 """
@@ -16,11 +16,11 @@ from http import HTTPStatus
 import redis
 from flask import Flask
 
-from . import api, catalog_sync, geo, logs, metrics, security
-from .app import MAX_BODY_BYTES
-from .embed import CORS_HEADERS
-from .errors import RETRY_AFTER_SECONDS, STORE_DOWN, UNEXPECTED, shape
-from .exceptions import DataUnavailable, RateLimited
+from .. import catalog_sync, geo, intake, logs, metrics, security
+from ..base.exceptions import DataUnavailable, RateLimited
+from ..embed import CORS_HEADERS
+from ..errors import RETRY_AFTER_SECONDS, STORE_DOWN, UNEXPECTED, shape
+from ..radar import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -62,12 +62,12 @@ class ReportFastPath:
         try:
             address = geo.client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
                                          r.settings.TRUSTED_PROXIES)
-            item = api.incoming(r, self.app.json.loads(raw), address, environ.get("HTTP_USER_AGENT", ""),
+            item = intake.incoming(r, self.app.json.loads(raw), address, environ.get("HTTP_USER_AGENT", ""),
                                 environ.get("HTTP_" + country.upper().replace("-", "_")) if country else None)
         except Exception:  # noqa: BLE001 — nothing is stored yet: the view gives every refusal its answer
             return self.next(environ, start_response)
         try:
-            accepted = api.store(r, item)
+            accepted = intake.store(r, item)
         except RateLimited:  # refused before anything was written
             return self.next(environ, start_response)
         except redis.RedisError as exc:
@@ -80,7 +80,7 @@ class ReportFastPath:
             log.exception("unhandled error")
             metrics.rejected("internal_error")
             return self._answer(start_response, started, request_id, 500, shape("internal_error", UNEXPECTED))
-        return self._answer(start_response, started, request_id, 202, api.receipt(item, accepted))
+        return self._answer(start_response, started, request_id, 202, intake.receipt(item, accepted))
 
     def _answer(self, start_response, started: float, request_id: str, status: int, body: dict, extra=()):
         data = (self.app.json.dumps(body, separators=(",", ":")) + "\n").encode()

@@ -7,11 +7,20 @@ from typing import Callable
 
 from flask import Blueprint, jsonify, request
 
-from . import bearer, geo, metrics
-from .api import enqueue_drain
-from .app import radar
-from .exceptions import Disabled, MalformedBody, RadarError, UnsupportedMediaType, ValidationError
-from .intake import MAX_COMMENT, SURFACES, SYMPTOMS, Relayed, ReportIn, parse_report, submit_many, text_field
+from .. import bearer, geo, metrics
+from ..base.exceptions import Disabled, MalformedBody, RadarError, UnsupportedMediaType, ValidationError
+from ..intake import (
+    MAX_COMMENT,
+    SURFACES,
+    SYMPTOMS,
+    Relayed,
+    ReportIn,
+    enqueue_drain,
+    parse_report,
+    submit_many,
+    text_field,
+)
+from ..radar import radar
 
 bp = Blueprint("relay", __name__, url_prefix="/api/v1")
 

@@ -6,13 +6,13 @@ import re
 from flask import Blueprint, jsonify, request
 
 from workers import incidents
-from workers.lead import with_official
 from workers.evaluate import read_statuses
+from workers.lead import with_official
 
-from . import ranges
-from .app import radar
-from .catalog import Service
-from .exceptions import UnknownIncident, ValidationError
+from .. import ranges
+from ..base.catalog import Service
+from ..base.exceptions import UnknownIncident, ValidationError
+from ..radar import radar
 
 bp = Blueprint("status_api", __name__, url_prefix="/api/v1")
 

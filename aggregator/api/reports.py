@@ -3,24 +3,19 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
-from dataclasses import dataclass
 
-import redis
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
-from rq import Queue
 
-from workers import keys
 from workers.buckets import read_buckets
-from workers.totals import recent_totals
 from workers.summary import summarize
+from workers.totals import recent_totals
 
-from . import geo, metrics, pages, ranges
-from .app import Radar, radar
-from .exceptions import MalformedBody, RadarError, UnsupportedMediaType, ValidationError
-from .intake import SURFACES, Accepted, ReportIn, parse_report, submit
+from .. import geo, pages, ranges
+from ..base.exceptions import MalformedBody, RadarError, UnsupportedMediaType, ValidationError
+from ..base.times import iso
+from ..intake import SURFACES, incoming, receipt, store
+from ..radar import radar
 
-log = logging.getLogger(__name__)
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 
@@ -38,56 +33,10 @@ def _report_body():
         f"send the report as application/json or a form, not '{mimetype or 'no content type'}'")
 
 
-def enqueue_drain(r: Radar, slug: str) -> None:
-    try:
-        Queue(keys.QUEUE, connection=r.queue).enqueue(
-            "workers.jobs.drain_service", slug, job_timeout=120, result_ttl=60, failure_ttl=86400)
-    except redis.RedisError as exc:
-        # The report is safe in its stream; the scheduler's periodic drain will count it.
-        log.warning("could not enqueue a drain for %s: %s", slug, exc)
-
-
 def request_address() -> str:
     """The client's own address: X-Forwarded-For is believed only through TRUSTED_PROXIES."""
     return geo.client_address(request.remote_addr, request.headers.get("X-Forwarded-For"),
                               radar().settings.TRUSTED_PROXIES)
-
-
-@dataclass(frozen=True)
-class Incoming:
-    """A checked report with everything it is stored with, before anything is stored."""
-
-    report: ReportIn
-    region: str
-    reporter: str
-    client: str
-    now: float
-
-
-def incoming(r: Radar, body, address: str, user_agent: str, country: str | None) -> Incoming:
-    """Check a report's fields and work out its region and reporter; RadarError names what is wrong."""
-    report = parse_report(body, r.catalog)
-    now = r.clock()
-    region = geo.region_for(r.locator, address, country)
-    client = r.reporters.client_key(address, now) if r.limits else ""
-    return Incoming(report, region, r.reporters.reporter(address, user_agent, now), client, now)
-
-
-def store(r: Radar, item: Incoming) -> Accepted:
-    """The one durable write, then the drain it may need; RateLimited before anything is written."""
-    slug = item.report.service.slug
-    accepted = submit(r.data, item.report, item.reporter, item.region, item.now,
-                      r.settings.RADAR_DEDUPE_MINUTES * 60, item.client, r.limits)
-    metrics.accepted(slug, accepted.counted)
-    if accepted.needs_drain:
-        enqueue_drain(r, slug)
-    return accepted
-
-
-def receipt(item: Incoming, accepted: Accepted) -> dict:
-    """The 202 answer's body."""
-    return {"id": accepted.id, "service": item.report.service.slug, "surface": item.report.surface,
-            "region": item.region, "counted": accepted.counted, "reports_last_hour": accepted.last_hour}
 
 
 @bp.post("/reports")
@@ -117,7 +66,7 @@ def list_services():
 
 
 def _series_rows(buckets):
-    return [{"time": ranges.iso(b.start), "total": b.total, "surfaces": b.surfaces, "symptoms": b.symptoms,
+    return [{"time": iso(b.start), "total": b.total, "surfaces": b.surfaces, "symptoms": b.symptoms,
              "countries": b.countries} for b in buckets]
 
 
@@ -149,8 +98,8 @@ def series(slug: str):
     rows = _series_rows(read_buckets(r.data, service.slug, resolution, span.first, span.last))
     if fmt == "csv":
         return _series_csv(service.slug, rows)
-    return jsonify({"service": service.slug, "resolution": resolution.name, "from": ranges.iso(span.start),
-                    "to": ranges.iso(span.end), "buckets": rows})
+    return jsonify({"service": service.slug, "resolution": resolution.name, "from": iso(span.start),
+                    "to": iso(span.end), "buckets": rows})
 
 
 @bp.get("/services/<slug>/summary")
@@ -161,4 +110,4 @@ def summary(slug: str):
     span = ranges.window_range(ranges.parse_window(window), r.clock())
     buckets = read_buckets(r.data, service.slug, span.resolution, span.first, span.last)
     return jsonify({"service": service.slug, "window": window, "resolution": span.resolution.name,
-                    "from": ranges.iso(span.start), "to": ranges.iso(span.end), **summarize(buckets)})
+                    "from": iso(span.start), "to": iso(span.end), **summarize(buckets)})

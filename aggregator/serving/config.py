@@ -9,8 +9,8 @@ from pathlib import Path
 
 from gunicorn import glogging
 
-from . import logs
-from .settings import Settings
+from .. import logs
+from ..base.settings import Settings
 
 TEMP_PREFIX = "outage-radar-metrics-"
 

@@ -12,10 +12,19 @@ from functools import partial
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
-from . import metrics
+from .. import metrics
 from .backlog import Backlog
-from .refusal import (CANNED, CANNED_CLOSING, HEADERS, NEVER_SHED, OVERLOADED, READ_BYTES, REPORTS_PATH, Request,
-                      whole_request)
+from .refusal import (
+    CANNED,
+    CANNED_CLOSING,
+    HEADERS,
+    NEVER_SHED,
+    OVERLOADED,
+    READ_BYTES,
+    REPORTS_PATH,
+    Request,
+    whole_request,
+)
 
 SWITCH_INTERVAL = 0.001
 """Seconds a thread holds the interpreter lock while another waits. Each socket call of the accepting loop

@@ -5,13 +5,13 @@ from workers.detect import State
 from workers.manual import MAX_NOTE, MAX_NOTES
 from workers.statuspage import COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES
 
-from .app import MAX_BODY_BYTES
-from .errors import RETRY_AFTER_SECONDS
-from .intake import MAX_COMMENT, SURFACES, SYMPTOMS
-from .ranges import MAX_BUCKETS
-from .relay import MAX_BYTES as MAX_BATCH_BYTES
-from .relay import MAX_REPORTS, MAX_USER_AGENT
-from .status_api import DEFAULT_LIMIT, MAX_LIMIT, STATES
+from ..errors import RETRY_AFTER_SECONDS
+from ..intake import MAX_COMMENT, SURFACES, SYMPTOMS
+from ..radar import MAX_BODY_BYTES
+from ..ranges import MAX_BUCKETS
+from .batch import MAX_BYTES as MAX_BATCH_BYTES
+from .batch import MAX_REPORTS, MAX_USER_AGENT
+from .status import DEFAULT_LIMIT, MAX_LIMIT, STATES
 
 VERSION = "1.0.0"
 

@@ -9,7 +9,7 @@ from typing import Any, Callable, Mapping
 
 from .exceptions import SettingsError
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parent.parent
 
 
 def _default_geoip_db() -> str:

@@ -6,9 +6,9 @@ from flask import Blueprint, jsonify, request
 from workers import incidents, lead, official
 from workers.poller import poll_state
 
-from . import ranges
-from .app import radar
-from .status_api import parse_limit
+from .. import ranges
+from ..radar import radar
+from .status import parse_limit
 
 bp = Blueprint("official_api", __name__, url_prefix="/api/v1")
 

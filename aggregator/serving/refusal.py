@@ -5,8 +5,8 @@ import json
 import re
 from typing import NamedTuple
 
-from . import security
-from .embed import CORS_HEADERS
+from .. import security
+from ..embed import CORS_HEADERS
 
 OVERLOADED = json.dumps({"error": {
     "code": "overloaded", "field": None,

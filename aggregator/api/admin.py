@@ -6,10 +6,10 @@ from flask import Blueprint, jsonify, request
 from workers import alerts, manual
 from workers.manual import MAX_NOTE
 
-from . import bearer, catalog_sync
-from .app import radar
-from .exceptions import AdminDisabled, MalformedBody, UnknownService, ValidationError
-from .status_api import linked
+from .. import bearer, catalog_sync
+from ..base.exceptions import AdminDisabled, MalformedBody, UnknownService, ValidationError
+from ..radar import radar
+from .status import linked
 
 bp = Blueprint("admin", __name__, url_prefix="/api/v1/admin")
 

@@ -1,0 +1,1 @@
+"""The Flask-free base the web app and the workers share: settings, the catalog, Redis clients, errors, time."""

@@ -1,0 +1,1 @@
+"""How the app is served: gunicorn's config, the shedding worker and its backlog, the refusal, the fast path."""
