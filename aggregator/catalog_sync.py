@@ -8,13 +8,14 @@ from dataclasses import dataclass
 import redis
 from flask import Flask, current_app, request
 
+from workers import keys
+
 from .base.catalog import Catalog, load_catalog
 from .base.exceptions import CatalogError
 from .radar import radar
 
 log = logging.getLogger(__name__)
 
-GENERATION_KEY = "radar:catalog:generation"
 CHECK_SECONDS = 2.0
 """How often a process looks whether another one has reloaded the catalog; the most a reload takes to spread."""
 
@@ -31,7 +32,7 @@ def reload() -> Catalog:
     """Read the catalog file again and tell every process; CatalogError (the old catalog kept) when it is wrong."""
     r = radar()
     catalog = load_catalog(r.settings.RADAR_SERVICES_FILE)
-    generation = r.data.incr(GENERATION_KEY)
+    generation = r.data.incr(keys.CATALOG_GENERATION)
     r.catalog = catalog
     current_app.extensions["catalog_sync"].generation = generation
     return catalog
@@ -46,7 +47,7 @@ def follow(app: Flask) -> None:
     followed.checked = now
     r = app.extensions["radar"]
     try:
-        generation = int(r.data.get(GENERATION_KEY) or 0)
+        generation = int(r.data.get(keys.CATALOG_GENERATION) or 0)
     except redis.RedisError:
         return  # the request itself will say the store is down, if it needs the store
     # The first look reads the file again too: a reload may have happened between this process loading the

@@ -4,7 +4,7 @@ from __future__ import annotations
 import logging
 
 import redis
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from . import metrics, pages
@@ -52,12 +52,29 @@ def _http_error(exc: HTTPException):
     return response
 
 
+def shown_as_page(template: str):
+    """Mark a view whose failures are pages rendered with `template` (its own links and look), not JSON."""
+    def mark(view):
+        view.error_template = template
+        return view
+    return mark
+
+
+def _page_template() -> str | None:
+    """The template the current request's failure is shown with; None for a JSON answer."""
+    view = current_app.view_functions.get(request.endpoint)
+    if view is not None and hasattr(view, "error_template"):
+        return view.error_template
+    return "error.html" if request.blueprint == "pages" or pages.wants_page() else None
+
+
 def _redis_down(exc: redis.RedisError):
     log.warning("data store unavailable: %s", exc)
     error = DataUnavailable(STORE_DOWN)
-    if request.blueprint == "pages" or pages.wants_page():
+    template = _page_template()
+    if template:
         metrics.note_error(error.code)
-        return (render_template("error.html", message=error.message), error.status,
+        return (render_template(template, message=error.message), error.status,
                 {"Retry-After": str(RETRY_AFTER_SECONDS)})
     return _radar_error(error)
 

@@ -4,15 +4,13 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
-import re
 import socket
 import time
 
-from workers.buckets import UNKNOWN
+from workers.buckets import COUNTRY, UNKNOWN
 
 log = logging.getLogger(__name__)
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 # Codes CDNs send when they do not know the country (Cloudflare: XX unknown, T1 Tor).
 _NOT_A_COUNTRY = {"XX", "T1", "A1", "A2", "O1", "EU", "AP"}
 
@@ -160,6 +158,6 @@ def region_for(locator, address: str, cdn_country: str | None) -> str:
     """A trusted CDN's country header wins; else the database; else 'unknown'."""
     if cdn_country:
         code = cdn_country.strip().upper()
-        if _COUNTRY.match(code) and code not in _NOT_A_COUNTRY:
+        if COUNTRY.fullmatch(code) and code not in _NOT_A_COUNTRY:
             return code
     return locator.region(address)

@@ -3,17 +3,15 @@ from __future__ import annotations
 
 import csv
 import io
-import logging
 from pathlib import Path
 
 import plotly
-import redis
 from flask import Blueprint, Response, jsonify, render_template, request, send_file, url_for
 
-from aggregator.base.exceptions import DataUnavailable, UnknownService, ValidationError
+from aggregator.base.exceptions import UnknownService, ValidationError
 from aggregator.base.times import iso
 from aggregator.embed import snippets
-from aggregator.errors import RETRY_AFTER_SECONDS, error_response
+from aggregator.errors import error_response, shown_as_page
 from aggregator.radar import radar
 from aggregator.ranges import parse_instant
 from aggregator.security import content_security_policy
@@ -26,7 +24,6 @@ from workers.totals import last_hour_spans, read_series, read_totals
 from . import render, snapshot
 from .figures import sparkline_points
 
-log = logging.getLogger(__name__)
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard", template_folder="templates",
                static_folder="static", static_url_path="/static")
 
@@ -36,7 +33,7 @@ SPARK_HOURS = 25
 """Hourly points of the overview's sparklines: the last 24 hours and the one under way."""
 INCIDENTS_READ = 200
 """Newest incidents read for a service page; enough for 30 days of even a flapping service."""
-_PAGES = ("dashboard.overview", "dashboard.service")
+ERROR_PAGE = "dashboards/error.html"
 
 
 def _matches(service, query: str) -> bool:
@@ -89,6 +86,7 @@ def _refresh() -> int:
 
 
 @bp.get("")
+@shown_as_page(ERROR_PAGE)
 def overview():
     query = request.args.get("q", "")
     return render_template("dashboards/overview.html", rows=overview_rows(query), query=query,
@@ -103,11 +101,12 @@ def overview_data():
 
 
 @bp.get("/<slug>")
+@shown_as_page(ERROR_PAGE)
 def service(slug: str):
     try:
         snap = service_snapshot(slug, request.args.get("range"), request.args.get("to"))
     except (UnknownService, ValidationError) as exc:
-        return render_template("dashboards/error.html", message=exc.message), exc.status
+        return render_template(ERROR_PAGE, message=exc.message), exc.status
     return render_template("dashboards/service.html", **render.page_context(snap), payload=render.payload(snap),
                            ranges=list(snapshot.RANGES), refresh=_refresh(),
                            embed=snippets(radar().settings.RADAR_PUBLIC_URL, snap["service"]["slug"],
@@ -159,13 +158,3 @@ def _allow_plotly_styles(response: Response) -> Response:
     """Plotly adds its own style elements and sets style attributes, which the site-wide policy forbids."""
     response.headers.setdefault("Content-Security-Policy", content_security_policy(inline_styles=True))
     return response
-
-
-@bp.errorhandler(redis.RedisError)
-def _store_down(exc: redis.RedisError):
-    log.warning("data store unavailable: %s", exc)
-    error = DataUnavailable("data temporarily unavailable — try again in a few seconds")
-    if request.endpoint in _PAGES:
-        return (render_template("dashboards/error.html", message=error.message), error.status,
-                {"Retry-After": str(RETRY_AFTER_SECONDS)})
-    return error_response(error.status, error.code, error.message)

@@ -154,6 +154,7 @@ def test_with_redis_down_pages_say_so_in_html_and_data_answers_in_json(stopped_a
     page = client.get("/dashboard/claude")
     assert page.status_code == 503 and page.mimetype == "text/html"
     assert "data temporarily unavailable" in page.get_data(as_text=True)
+    assert 'href="/dashboard"' in page.get_data(as_text=True), "the dashboard's own error page, with its links"
     data = client.get("/dashboard/claude/data")
     assert data.status_code == 503 and data.get_json()["error"]["code"] == "data_unavailable"
     assert client.get("/dashboard").status_code == 503

@@ -57,7 +57,7 @@ def test_the_canned_answer_is_a_503_with_retry_after_cors_and_the_error_shape():
     for answer in (CANNED, CANNED_CLOSING):
         status, headers, body = _parse(answer)
         assert status == "HTTP/1.1 503 Service Unavailable"
-        assert headers["Retry-After"] == "1" and headers["Access-Control-Allow-Origin"] == "*"
+        assert headers["Retry-After"] == "5" and headers["Access-Control-Allow-Origin"] == "*"
         assert "Retry-After" in headers["Access-Control-Expose-Headers"]
         assert int(headers["Content-Length"]) == len(body)
         assert json.loads(body)["error"]["code"] == "overloaded"

@@ -31,7 +31,7 @@ def test_a_request_in_the_shedding_lane_is_answered_503_with_retry_after_and_cou
         return metrics.LOCAL.get_sample_value("radar_reports_rejected_total", {"code": "overloaded"}) or 0
     before = rejected()
     seen, body = _call(Shedding(_ok, lambda: True))
-    assert seen["status"].startswith("503") and seen["headers"]["Retry-After"] == "1"
+    assert seen["status"].startswith("503") and seen["headers"]["Retry-After"] == "5"
     assert seen["headers"]["Access-Control-Allow-Origin"] == "*"
     assert json.loads(body)["error"]["code"] == "overloaded"
     assert rejected() == before + 1
@@ -82,7 +82,7 @@ def test_a_swamped_server_sheds_with_503_and_counts_every_accepted_report(redis_
     statuses = [status for status, _, _ in answers]
     assert set(statuses) == {202, 503}, statuses
     shed = [(headers, body) for status, headers, body in answers if status == 503]
-    assert all(headers["Retry-After"] == "1" and body["error"]["code"] == "overloaded" for headers, body in shed)
+    assert all(headers["Retry-After"] == "5" and body["error"]["code"] == "overloaded" for headers, body in shed)
     accepted = statuses.count(202)
     assert data.xlen(keys.intake("claude")) == accepted
     run_jobs()

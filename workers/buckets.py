@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Iterable, Mapping
@@ -11,6 +12,10 @@ from . import keys
 TOTAL = "total"
 DEDUPED = "deduped"
 UNKNOWN = "unknown"
+COUNTRY = re.compile(r"[A-Z]{2}")
+"""An ISO 3166-1 alpha-2 country code, the first part of every known region."""
+REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
+"""A country code, optionally with its ISO 3166-2 subdivision: `DE`, `US-CA`."""
 
 
 @dataclass(frozen=True)

@@ -17,9 +17,6 @@ from .statuspage import parse_incident
 DAYS = 4
 """Days of history written before now: enough for detection to learn an hour-of-day baseline (two days)."""
 
-MARKER = f"{keys.PREFIX}:demo"
-"""Unix time up to which demo reports were written, so a later `run` adds only the time since."""
-
 OUTAGE_SERVICE = "claude"
 OUTAGE_START = 12 * 3600 + 3 * 60
 """Seconds into the UTC day the replayed outage begins (12:03 GMT)."""
@@ -131,7 +128,7 @@ def _write(redis, slug: str, batch: list[Entry]) -> None:
 
 def seed(redis, services: list[Service], now: float, seed_value: int = 2026) -> Seeded:
     """Write ordinary reports since the last seeding (at most DAYS back) and the outage, straight into buckets."""
-    since = redis.get(MARKER)
+    since = redis.get(keys.DEMO_WRITTEN_UNTIL)
     start = max(float(since) if since else 0.0, now - DAYS * 86400)
     outage = last_outage(start, now)
     rng = random.Random(seed_value + int(start))
@@ -140,7 +137,7 @@ def seed(redis, services: list[Service], now: float, seed_value: int = 2026) -> 
         batch = entries(service.slug, start, now, outage if service.slug == OUTAGE_SERVICE else None, rng)
         _write(redis, service.slug, batch)
         total += len(batch)
-    redis.set(MARKER, repr(now), ex=DAYS * 86400)
+    redis.set(keys.DEMO_WRITTEN_UNTIL, repr(now), ex=DAYS * 86400)
     return Seeded(total, start, now, outage if any(s.slug == OUTAGE_SERVICE for s in services) else None)
 
 

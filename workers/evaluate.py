@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
@@ -12,7 +11,7 @@ from aggregator.base.settings import Settings
 from aggregator.base.times import iso
 
 from . import alerts, detect, incidents, keys, profiles
-from .buckets import Bucket, read_buckets
+from .buckets import COUNTRY, Bucket, read_buckets
 from .detect import Config, Profile, State, Track
 from .profiles import OVERALL
 
@@ -37,7 +36,6 @@ STATUS_TTL = 7 * 86400
 PROFILE_REBUILDS = 40
 """Services whose baseline is learned again in one run (each reads five weeks of hourly buckets)."""
 
-_COUNTRY = re.compile(r"^[A-Z]{2}$")
 # Deletes the lock only if this run still holds it: after LOCK_SECONDS another run may have taken it.
 RELEASE_LOCK = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -168,7 +166,7 @@ def _begin(redis, services: list[Service], now: float, token: str, top: int) -> 
         counts = Counter()
         for q, bucket in zip(quarters, recent):
             counts.update(Bucket.from_hash(q * keys.QUARTER.seconds, bucket).countries)
-        ranked = sorted((c for c in counts if _COUNTRY.match(c)), key=lambda c: (-counts[c], c))[:top]
+        ranked = sorted((c for c in counts if COUNTRY.fullmatch(c)), key=lambda c: (-counts[c], c))[:top]
         active = {name for name, record in records.items() if name != OVERALL and record.active}
         tracks = [OVERALL, *sorted(set(ranked) | active)]
         plans.append(_Plan(redis, service, records, profiles.parse_meta(meta), tracks))

@@ -129,7 +129,13 @@ def official_polling(slug: str) -> str:
 
 
 ALL_INCIDENTS = f"{PREFIX}:incidents"
-"""Sorted set of every incident id, scored by onset: the one key that belongs to no service."""
+"""Sorted set of every incident id, scored by onset."""
+
+CATALOG_GENERATION = f"{PREFIX}:catalog:generation"
+"""Counter raised by every catalog reload, so each web process knows to load the file again."""
+
+DEMO_WRITTEN_UNTIL = f"{PREFIX}:demo"
+"""Unix time up to which demo reports were written, so a later `run` adds only the time since."""
 
 
 def stats(name: str) -> str:

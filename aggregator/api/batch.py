@@ -1,11 +1,12 @@
 """POST /api/v1/reports/batch: many reports in one request from a trusted relay, each with its client."""
 from __future__ import annotations
 
-import re
 from collections import Counter
 from typing import Callable
 
 from flask import Blueprint, jsonify, request
+
+from workers.buckets import REGION
 
 from .. import bearer, geo, metrics
 from ..base.exceptions import Disabled, MalformedBody, RadarError, UnsupportedMediaType, ValidationError
@@ -27,7 +28,6 @@ bp = Blueprint("relay", __name__, url_prefix="/api/v1")
 MAX_REPORTS = 1000
 MAX_BYTES = 512 * 1024
 MAX_USER_AGENT = 512
-_REGION = re.compile(r"[A-Z]{2}(-[A-Z0-9]{1,3})?")
 _SURFACES, _SYMPTOMS = frozenset(SURFACES), frozenset(SYMPTOMS) | {""}
 
 
@@ -39,7 +39,7 @@ def _client(item: dict) -> str:
 
 
 def _is_region(raw) -> bool:
-    return isinstance(raw, str) and bool(_REGION.fullmatch(raw) or raw == geo.UNKNOWN)
+    return isinstance(raw, str) and bool(REGION.fullmatch(raw) or raw == geo.UNKNOWN)
 
 
 def _region(item: dict) -> str:

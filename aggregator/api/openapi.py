@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 document of the public HTTP API: the one description the JSON and the docs page are made from."""
 from __future__ import annotations
 
+from workers.buckets import REGION, UNKNOWN
 from workers.detect import State
 from workers.manual import MAX_NOTE, MAX_NOTES
 from workers.statuspage import COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES
@@ -67,7 +68,7 @@ SCHEMAS = {
         "client": {"type": "string", "description": "the reporter's IP address: region and dedupe; never stored",
                    "example": "81.2.69.142"},
         "user_agent": {"type": "string", "maxLength": MAX_USER_AGENT, "description": "part of the reporter's identity"},
-        "region": {"type": "string", "pattern": "^([A-Z]{2}(-[A-Z0-9]{1,3})?|unknown)$",
+        "region": {"type": "string", "pattern": f"^({REGION.pattern}|{UNKNOWN})$",
                    "description": "a country or subdivision the relay knows; wins over the address"},
     }, required=["client"])]},
     "Batch": obj({"reports": {"type": "array", "items": ref("RelayedReport"), "minItems": 1,

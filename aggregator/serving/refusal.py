@@ -7,17 +7,16 @@ from typing import NamedTuple
 
 from .. import security
 from ..embed import CORS_HEADERS
+from ..errors import RETRY_AFTER_SECONDS, shape
 
-OVERLOADED = json.dumps({"error": {
-    "code": "overloaded", "field": None,
-    "message": "the server is taking more reports than it can answer right now — send it again in a second"}
-}).encode()
-RETRY_AFTER_SECONDS = "1"
+OVERLOADED = json.dumps(shape(
+    "overloaded", "the server is taking more reports than it can answer right now — send it again in a few seconds"
+)).encode()
 REPORTS_PATH = "/api/v1/reports"
 NEVER_SHED = ("/healthz", "/readyz", "/metrics")
 """Probes must see a busy server as alive, not failing."""
 HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(OVERLOADED))),
-           ("Retry-After", RETRY_AFTER_SECONDS), ("Cache-Control", "no-store"),
+           ("Retry-After", str(RETRY_AFTER_SECONDS)), ("Cache-Control", "no-store"),
            # Widgets on other sites post reports: without CORS they could not read that this was a 503.
            *CORS_HEADERS.items(), *security.missing({}).items()]
 _STATUS_AND_HEADERS = ("HTTP/1.1 503 Service Unavailable\r\n"
