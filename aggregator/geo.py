@@ -13,14 +13,58 @@ log = logging.getLogger(__name__)
 
 # Codes CDNs send when they do not know the country (Cloudflare: XX unknown, T1 Tor).
 _NOT_A_COUNTRY = {"XX", "T1", "A1", "A2", "O1", "EU", "AP"}
+_MAPPED = bytes(10) + b"\xff\xff"
+"""The first 12 bytes of an IPv4-mapped IPv6 address (::ffff:a.b.c.d)."""
+
+
+def canonical(raw: str | None) -> str | None:
+    """One spelling per address: port, brackets and zone dropped, IPv4-mapped IPv6 unwrapped; None if no address.
+
+    Without it `1.2.3.4:5555` (a balancer appending the port) or `::ffff:1.2.3.4` would be new reporters.
+    """
+    text = raw or ""
+    if text.startswith("["):
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # an IPv4 address with a port; IPv6 has at least two colons
+        text = text.partition(":")[0]
+    address = packed(text.partition("%")[0])
+    return None if address is None else spelled(address)
+
+
+def unmapped(address: bytes) -> bytes:
+    """A packed address, an IPv4-mapped IPv6 one as the IPv4 address it maps."""
+    return address[12:] if len(address) == 16 and address[:12] == _MAPPED else address
+
+
+def spelled(address: bytes) -> str:
+    """The canonical text of a packed address (`packed`), unmapped."""
+    address = unmapped(address)
+    return socket.inet_ntop(socket.AF_INET if len(address) == 4 else socket.AF_INET6, address)
+
+
+def network(address: str) -> str:
+    """What one allowance of counted reports covers: an IPv4 address, or the /64 of an IPv6 one.
+
+    A home line gets a whole /64 and can pick any address in it, so an IPv6 address alone is no person.
+    """
+    if ":" not in address:
+        return address
+    return socket.inet_ntop(socket.AF_INET6, socket.inet_pton(socket.AF_INET6, address)[:8] + bytes(8)) + "/64"
 
 
 def client_address(remote_addr: str | None, forwarded_for: str | None, trusted: tuple) -> str:
-    """The client's address: X-Forwarded-For is walked from the right only through trusted proxies."""
-    address = remote_addr or ""
+    """The client's canonical address: X-Forwarded-For is walked from the right only through trusted proxies.
+
+    A hop that is no address (`unknown`, an obfuscated RFC 7239 name) ends the walk at the proxy that wrote it:
+    what stands left of it is not vouched for, and each made-up name must not be a reporter of its own.
+    """
+    address = canonical(remote_addr) or ""
     if not forwarded_for or not _is_in(address, trusted):
         return address
-    for hop in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+    for raw in reversed([h.strip() for h in forwarded_for.split(",") if h.strip()]):
+        hop = canonical(raw)
+        if hop is None:
+            break
         address = hop
         if not _is_in(hop, trusted):
             break

@@ -90,6 +90,11 @@ class Reporters:
         keyed = self._keyed(now)
         return lambda address, user_agent: _opaque(keyed, f"{address}\0{user_agent}")
 
+    def networks_at(self, now: float) -> Callable[[str], str]:
+        """The opaque id of a network (`geo.network`) for today, for the allowance of counted reports it has."""
+        keyed = self._keyed(now)
+        return lambda network: _opaque(keyed, f"net\0{network}")
+
     def client_key(self, address: str, now: float) -> str:
         """The opaque id of a client address for today, for rate limits; unlike `reporter`, any browser."""
         return self._digest(f"limit\0{address}", now)

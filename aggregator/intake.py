@@ -41,54 +41,64 @@ local function append(stream, counted, v)
   if v[5] ~= '' then fields[#fields + 1] = 'comment'; fields[#fields + 1] = v[5] end
   return redis.call('XADD', stream, '*', unpack(fields))
 end
+
+local function within(network, allowance, ttl)
+  if allowance == 0 then return true end
+  local n = redis.call('INCR', network)
+  if n == 1 then redis.call('EXPIRE', network, ttl) end
+  return n <= allowance
+end
 """
 
 # The rate limit's windows, dedupe mark, stream append, the "drain queued?" flag and the last hour's count in
 # one atomic round trip: a second call per report halved the web tier's rate. Every key carries the service's
-# hash tag, so this stays one legal call on a Redis Cluster. KEYS[4..3+w] are the client's w windows, each a
-# list of its latest report times (newest first, as long as the window's amount); ARGV[10] is w, then the
-# amount and seconds of each. A report over any window is refused and leaves nothing behind. The keys after
+# hash tag, so this stays one legal call on a Redis Cluster. KEYS[4] counts the reporter's network's new
+# reporters in the dedupe window; past ARGV[10] of them (0: no such allowance) a new reporter is not counted.
+# KEYS[5..4+w] are the client's w windows, each a list of its latest report times (newest first, as long as
+# the window's amount); ARGV[11] is w, then the amount and seconds of each. A report over any window is refused and leaves nothing behind. The keys after
 # the windows are the buckets that hold the last hour exactly; the new entry is in the stream, not yet in
 # them, so it is added when counted.
 _SUBMIT = _APPEND + """
-local now, windows = tonumber(ARGV[9]), tonumber(ARGV[10])
+local now, allowance, windows = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local wait = 0
 for w = 1, windows do
-  local amount, seconds = tonumber(ARGV[9 + 2 * w]), tonumber(ARGV[10 + 2 * w])
-  local oldest = tonumber(redis.call('LINDEX', KEYS[3 + w], amount - 1))
+  local amount, seconds = tonumber(ARGV[10 + 2 * w]), tonumber(ARGV[11 + 2 * w])
+  local oldest = tonumber(redis.call('LINDEX', KEYS[4 + w], amount - 1))
   if oldest and oldest > now - seconds then wait = math.max(wait, oldest + seconds - now) end
 end
 if wait > 0 then return {'', 0, 0, 0, tostring(wait)} end
 for w = 1, windows do
-  local amount, seconds = tonumber(ARGV[9 + 2 * w]), tonumber(ARGV[10 + 2 * w])
-  redis.call('LPUSH', KEYS[3 + w], ARGV[9])
-  redis.call('LTRIM', KEYS[3 + w], 0, amount - 1)
-  redis.call('EXPIRE', KEYS[3 + w], seconds)
+  local amount, seconds = tonumber(ARGV[10 + 2 * w]), tonumber(ARGV[11 + 2 * w])
+  redis.call('LPUSH', KEYS[4 + w], ARGV[9])
+  redis.call('LTRIM', KEYS[4 + w], 0, amount - 1)
+  redis.call('EXPIRE', KEYS[4 + w], seconds)
 end
 local counted = 0
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) then counted = 1 end
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) and within(KEYS[4], allowance, ARGV[1]) then counted = 1 end
 local id = append(KEYS[2], counted, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]})
 local enqueue = 0
 if counted == 1 and redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then enqueue = 1 end
 local hour = counted
-for i = 4 + windows, #KEYS do
+for i = 5 + windows, #KEYS do
   hour = hour + tonumber(redis.call('HGET', KEYS[i], ARGV[3]) or 0)
 end
 return {id, counted, enqueue, hour, '0'}
 """
 
 # The batch form for trusted relays: one call per service for many reports, each with its own dedupe mark.
-# KEYS: the stream and the drain flag; ARGV: the two TTLs, every report's values and then its reporter as one
-# JSON array of arrays, and the service's dedupe key prefix. One argument, not six a report: redis-py's packing
+# KEYS: the stream and the drain flag; ARGV: the two TTLs, every report's values and then its reporter and
+# network as one JSON array of arrays, the service's dedupe and network key prefixes, and the network allowance. One argument, not six a report: redis-py's packing
 # of thousands of arguments cost more than the rest of the batch (measured), the dedupe keys included. The
 # script makes those from the prefix, which carries the service's hash tag, so on a Redis Cluster they live in
 # the stream's slot like the declared keys. The ids and counted flags come back as two strings for the same reason.
 _SUBMIT_MANY = _APPEND + """
-local rows, seen = cjson.decode(ARGV[3]), ARGV[4]
+local rows, seen, net, allowance = cjson.decode(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6])
 local ids, counted, any = {}, {}, 0
 for n = 1, #rows do
   local row, c = rows[n], 0
-  if redis.call('SET', seen .. row[6], '1', 'NX', 'EX', ARGV[1]) then c = 1; any = 1 end
+  if redis.call('SET', seen .. row[6], '1', 'NX', 'EX', ARGV[1]) and within(net .. row[7], allowance, ARGV[1]) then
+    c = 1; any = 1
+  end
   ids[n] = append(KEYS[1], c, row)
   counted[n] = c
 end
@@ -162,17 +172,18 @@ def _values(report: ReportIn, region: str, stamp: str) -> list[str]:
 
 
 def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedupe_seconds: int,
-           client: str = "", windows: tuple[Window, ...] = ()) -> Accepted:
-    """Append the report to its intake stream; counted is False if this reporter was seen in the window.
+           client: str = "", windows: tuple[Window, ...] = (), network: str = "", allowance: int = 0) -> Accepted:
+    """Append the report to its intake stream; counted is False if this reporter was seen in the window, or if
+    its `network` (opaque key) already had `allowance` new reporters in it (0: no such allowance).
 
     RateLimited if `client` (its opaque key) is over one of `windows` for this service; nothing is stored then.
     """
     slug, stamp = report.service.slug, f"{now:.3f}"
     script = redis.register_script(_SUBMIT)
     entry_id, counted, enqueue, hour, wait = script(
-        keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug),
+        keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug), keys.network(slug, network),
               *(keys.limit(slug, client, w.seconds) for w in windows), *last_hour_keys(slug, now)],
-        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, stamp), stamp,
+        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, stamp), stamp, allowance,
               *arguments(windows)],
     )
     if not entry_id:
@@ -185,13 +196,14 @@ class Relayed(NamedTuple):
 
     report: ReportIn
     reporter: str
+    network: str
     region: str
 
 
-def submit_many(redis, batch: list[Relayed], now: float,
-                dedupe_seconds: int) -> tuple[list[tuple[str, bool]], set[str]]:
+def submit_many(redis, batch: list[Relayed], now: float, dedupe_seconds: int,
+                allowance: int) -> tuple[list[tuple[str, bool]], set[str]]:
     """Append a batch with one call per service: (entry id, counted) in batch order, and the services whose
-    drain should be queued."""
+    drain should be queued; `allowance` is `submit`'s, per network."""
     by_service: dict[str, list[int]] = {}
     for n, item in enumerate(batch):
         by_service.setdefault(item.report.service.slug, []).append(n)
@@ -202,10 +214,11 @@ def submit_many(redis, batch: list[Relayed], now: float,
     # Not a pipeline: redis-py asks SCRIPT EXISTS before each pipeline that holds a script, a round trip more
     # than the one or two services of a usual batch take called one by one.
     for slug, positions in by_service.items():
-        rows = json.dumps([[*_values(batch[n].report, batch[n].region, stamp), batch[n].reporter]
+        rows = json.dumps([[*_values(batch[n].report, batch[n].region, stamp), batch[n].reporter, batch[n].network]
                            for n in positions])
         enqueue, ids, counted = script(keys=[keys.intake(slug), keys.drain_pending(slug)],
-                                       args=[dedupe_seconds, DRAIN_FLAG_SECONDS, rows, keys.seen(slug, "")])
+                                       args=[dedupe_seconds, DRAIN_FLAG_SECONDS, rows, keys.seen(slug, ""),
+                                             keys.network(slug, ""), allowance])
         if enqueue:
             to_drain.add(slug)
         for n, entry_id, c in zip(positions, ids.split(","), counted):
@@ -229,6 +242,7 @@ class Incoming:
     report: ReportIn
     region: str
     reporter: str
+    network: str
     client: str
     now: float
 
@@ -239,14 +253,16 @@ def incoming(r: Radar, body, address: str, user_agent: str, country: str | None)
     now = r.clock()
     region = geo.region_for(r.locator, address, country)
     client = r.reporters.client_key(address, now) if r.limits else ""
-    return Incoming(report, region, r.reporters.reporter(address, user_agent, now), client, now)
+    network = r.reporters.networks_at(now)(geo.network(address))
+    return Incoming(report, region, r.reporters.reporter(address, user_agent, now), network, client, now)
 
 
 def store(r: Radar, item: Incoming) -> Accepted:
     """The one durable write, then the drain it may need; RateLimited before anything is written."""
     slug = item.report.service.slug
     accepted = submit(r.data, item.report, item.reporter, item.region, item.now,
-                      r.settings.RADAR_DEDUPE_MINUTES * 60, item.client, r.limits)
+                      r.settings.RADAR_DEDUPE_MINUTES * 60, item.client, r.limits,
+                      item.network, r.settings.RADAR_REPORTS_PER_NETWORK)
     metrics.accepted(slug, accepted.counted)
     if accepted.needs_drain:
         enqueue_drain(r, slug)

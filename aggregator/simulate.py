@@ -9,10 +9,11 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-# Public addresses the GeoLite2 database places in each country; the last octet is varied per reporter.
+# IPv6 /32 networks of home-line providers that the GeoLite2 database places in each country. Each simulated
+# reporter gets a /64 of its own inside one, as a household does: a counted report stands for one network.
 COUNTRY_PREFIXES = {
-    "US": "8.8.8.", "GB": "81.2.69.", "DE": "85.214.132.", "FR": "90.84.0.", "IN": "49.44.0.",
-    "BR": "200.160.2.", "JP": "133.242.0.", "CA": "24.114.0.", "AU": "1.128.0.", "NL": "145.97.0.",
+    "US": "2600:1700", "GB": "2a00:23c0", "DE": "2a02:8100", "FR": "2a01:cb00", "IN": "2401:4900",
+    "BR": "2804:14c", "JP": "240b:10", "CA": "2607:fea8", "AU": "2001:8003", "NL": "2a02:a440",
 }
 
 
@@ -71,7 +72,7 @@ def _address(country: str, rng: random.Random) -> str:
     prefix = COUNTRY_PREFIXES.get(country.upper())
     if prefix is None:
         raise ValueError(f"--regions: no sample addresses for '{country}' — known: {', '.join(COUNTRY_PREFIXES)}")
-    return f"{prefix}{rng.randint(1, 254)}"
+    return f"{prefix}:{rng.getrandbits(16):x}:{rng.getrandbits(16):x}::1"
 
 
 def _get_json(base, path: str) -> dict:

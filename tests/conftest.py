@@ -29,6 +29,8 @@ TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
 # A fixed clock half a minute into the current hour: recent enough that bucket TTLs (set from real
 # time) keep what the tests write, fixed so that every request in a test falls in the same buckets.
 NOW = time.time() // 3600 * 3600 + 30
+UNLIMITED = {"RADAR_REPORT_RATE_LIMIT": "", "RADAR_REPORTS_PER_NETWORK": "1000000"}
+"""Settings for tests that send many reports from the few addresses the test GeoIP database places."""
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +62,9 @@ def _empty_redis(request):
 
 @pytest.fixture
 def app(redis_server):
-    # No rate limit: many tests post hundreds of reports from one address; tests/test_rate_limit.py sets one.
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": ""})
+    # No rate limit and no small allowance per network: many tests post hundreds of reports from one address
+    # (the test GeoIP database places few); tests/test_rate_limit.py and tests/test_dedupe.py set them.
+    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, **UNLIMITED})
     app.extensions["radar"].clock = lambda: NOW
     return app
 
@@ -128,7 +131,7 @@ def web_server(redis_url: str, log_dir: Path, workers: int = 1, **env):
     port = free_port()
     log_path = log_dir / "web.log"
     env = dict(os.environ, REDIS_URL=redis_url, GEOIP_DB=TEST_GEOIP, PORT=str(port),
-               **{"RADAR_REPORT_RATE_LIMIT": "", **env})
+               **{**UNLIMITED, **env})
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", str(workers)], env=env,
                                    stdout=log, stderr=subprocess.STDOUT)

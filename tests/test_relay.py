@@ -122,6 +122,7 @@ def test_text_no_store_can_hold_is_refused_naming_its_field(relay, report, field
 @pytest.mark.parametrize("extra", [
     {}, {"symptom": "login", "comment": "  checkout spins  "}, {"region": "GB-ENG"}, {"region": "unknown"},
     {"client": "2001:218::1"}, {"client": "81.2.69.142", "user_agent": "  Mozilla/5.0 (X11)  "},
+    {"client": "::ffff:81.2.69.142"}, {"client": "81.2.69.142:5555"}, {"client": "[2001:218::1]:443"},
     {"service": "anthropic"}, {"service": " Claude "}, {"surface": "API"}, {"symptom": "Slow"}, {"symptom": ""},
     {"comment": "Ünïcode ✓"}, {"user_agent": "Ünïcode ✓"}, {"user_agent": None}, {"comment": None},
     {"comment": " " * 300 + "short"}, {"user_agent": "x" * 512},
@@ -129,15 +130,15 @@ def test_text_no_store_can_hold_is_refused_naming_its_field(relay, report, field
 def test_the_one_pass_checks_give_what_the_full_checks_give(relay, extra):
     r = relay.application.extensions["radar"]
     item = _report(7, **extra)
-    reporter = r.reporters.reporters_at(NOW)
-    quick = relay_module._quick(r, item, reporter)
-    assert quick is None or quick == relay_module._checked(r, item, reporter)
+    identify = relay_module.Identify.at(r.reporters, NOW)
+    quick = relay_module._quick(r, item, identify)
+    assert quick is None or quick == relay_module._checked(r, item, identify)
 
 
 def test_the_one_pass_checks_take_the_common_report(relay):
     r = relay.application.extensions["radar"]
     item = _report(7, symptom="errors", comment="down again")
-    assert relay_module._quick(r, item, r.reporters.reporters_at(NOW)) is not None
+    assert relay_module._quick(r, item, relay_module.Identify.at(r.reporters, NOW)) is not None
 
 
 @pytest.mark.parametrize("extra, field", [

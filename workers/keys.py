@@ -53,6 +53,11 @@ def seen(slug: str, reporter: str) -> str:
     return f"{_base(slug)}:seen:{reporter}"
 
 
+def network(slug: str, network: str) -> str:
+    """Counts the new reporters of one network (keyed hash) for this service within the dedupe window."""
+    return f"{_base(slug)}:net:{network}"
+
+
 def limit(slug: str, client: str, seconds: int) -> str:
     """A client's (keyed hash of its address) latest report times in one rate-limit window of this length."""
     return f"{_base(slug)}:limit:{client}:{seconds}"

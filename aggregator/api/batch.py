@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable
+from typing import Callable, NamedTuple
 
 from flask import Blueprint, jsonify, request
 
@@ -32,9 +32,11 @@ _SURFACES, _SYMPTOMS = frozenset(SURFACES), frozenset(SYMPTOMS) | {""}
 
 
 def _client(item: dict) -> str:
+    """The reporter's address in its canonical spelling (`geo.canonical`: a port or IPv4 mapping dropped)."""
     raw = item.get("client")
-    if isinstance(raw, str) and geo.packed(raw):
-        return raw
+    address = geo.canonical(raw) if isinstance(raw, str) else None
+    if address:
+        return address
     raise ValidationError(f"'client' must be the reporter's IP address, not {raw!r}", field="client")
 
 
@@ -60,14 +62,28 @@ def _user_agent(item: dict) -> str:
     return value
 
 
-def _checked(r, item, reporter: Callable[[str, str], str]) -> Relayed:
+class Identify(NamedTuple):
+    """The day's keyed hashes for a batch: a reporter from (address, browser), a network from `geo.network`."""
+
+    reporter: Callable[[str, str], str]
+    network: Callable[[str], str]
+
+    @classmethod
+    def at(cls, reporters, now: float) -> "Identify":
+        return cls(reporters.reporters_at(now), reporters.networks_at(now))
+
+    def relayed(self, report: ReportIn, address: str, agent: str, region: str) -> Relayed:
+        return Relayed(report, self.reporter(address, agent), self.network(geo.network(address)), region)
+
+
+def _checked(r, item, identify: Identify) -> Relayed:
     """Every check, normalising as a direct report's do; the error names the first field that is wrong."""
     if not isinstance(item, dict):
         raise ValidationError(f"must be a report object, not {type(item).__name__}", field=None)
     report = parse_report(item, r.catalog)
     client = _client(item)
     region = _region(item) or geo.region_for(r.locator, client, None)
-    return Relayed(report, reporter(client, _user_agent(item)), region)
+    return identify.relayed(report, client, _user_agent(item), region)
 
 
 def _ascii(value, most: int) -> str | None:
@@ -81,7 +97,7 @@ def _ascii(value, most: int) -> str | None:
     return None
 
 
-def _quick(r, item: dict, reporter: Callable[[str, str], str]) -> Relayed | None:
+def _quick(r, item: dict, identify: Identify) -> Relayed | None:
     """The common report in one pass: a known slug, choices in lowercase, plain ASCII text, no region or a
     well-formed one. None for anything else, which `_checked` normalises or refuses naming the field."""
     get = item.get
@@ -92,6 +108,7 @@ def _quick(r, item: dict, reporter: Callable[[str, str], str]) -> Relayed | None
     if not (symptom is None or type(symptom) is str and symptom in _SYMPTOMS):
         return None
     address = geo.packed(client) if type(client) is str else None
+    address = address and geo.unmapped(address)
     if address is None or not (region is None or _is_region(region)):
         return None
     found = r.catalog.exact(service)
@@ -99,7 +116,8 @@ def _quick(r, item: dict, reporter: Callable[[str, str], str]) -> Relayed | None
     if found is None or comment is None or agent is None:
         return None
     report = ReportIn(found, surface, symptom or "", comment)
-    return Relayed(report, reporter(client, agent), region or r.locator.region(client, address))
+    client = geo.spelled(address)
+    return identify.relayed(report, client, agent, region or r.locator.region(client, address))
 
 
 def _reports() -> list:
@@ -123,16 +141,17 @@ def post_batch():
     bearer.require(r.settings.RADAR_RELAY_KEYS, "relay", "one of RADAR_RELAY_KEYS",
                    Disabled("the batch endpoint is off — set RADAR_RELAY_KEYS to give relays a key"))
     now = r.clock()
-    reporter = r.reporters.reporters_at(now)
+    identify = Identify.at(r.reporters, now)
     batch = []
     for n, item in enumerate(_reports()):
         try:
-            batch.append(type(item) is dict and _quick(r, item, reporter) or _checked(r, item, reporter))
+            batch.append(type(item) is dict and _quick(r, item, identify) or _checked(r, item, identify))
         except RadarError as exc:
             # All or nothing: a relay resends the whole batch after fixing it, so nothing is half taken.
             where = f"reports[{n}]" + (f".{exc.field}" if exc.field else "")
             raise type(exc)(f"{where}: {exc.message}", field=where) from None
-    answers, to_drain = submit_many(r.data, batch, now, r.settings.RADAR_DEDUPE_MINUTES * 60)
+    answers, to_drain = submit_many(r.data, batch, now, r.settings.RADAR_DEDUPE_MINUTES * 60,
+                                     r.settings.RADAR_REPORTS_PER_NETWORK)
     for slug in sorted(to_drain):
         enqueue_drain(r, slug)
     counted = sum(c for _, c in answers)

@@ -139,6 +139,9 @@ SETTINGS: tuple[Setting, ...] = (
             "TOML catalog of services that can be reported"),
     Setting("RADAR_DEDUPE_MINUTES", "15", _positive_int,
             "a reporter's repeat reports of one service within this many minutes are not counted"),
+    Setting("RADAR_REPORTS_PER_NETWORK", "3", _positive_int,
+            "counted reporters per IPv4 address or IPv6 /64 for one service within the dedupe window; more "
+            "browsers from one network are stored as not counted (raise it where many share an address)"),
     Setting("GEOIP_DB", _default_geoip_db(), _text,
             "GeoIP2/GeoLite2 City database file; empty: every region is 'unknown'"),
     Setting("RADAR_COUNTRY_HEADER", "", _text,
@@ -200,6 +203,7 @@ class Settings:
     RADAR_VAR_DIR: str
     RADAR_SERVICES_FILE: str
     RADAR_DEDUPE_MINUTES: int
+    RADAR_REPORTS_PER_NETWORK: int
     GEOIP_DB: str
     RADAR_COUNTRY_HEADER: str
     TRUSTED_PROXIES: tuple
