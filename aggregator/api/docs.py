@@ -47,14 +47,14 @@ def fields(schema: dict) -> list[dict]:
     """The properties of an object schema (those of every allOf part too), for a table."""
     parts = [_resolve(part) for part in schema.get("allOf", [schema])]
     return [{"name": name, "type": type_tokens(prop), "required": name in part.get("required", []),
-             "description": prop.get("description", "")}
+             "description": prop.get("description", ""), "schema": prop}
             for part in parts for name, prop in part.get("properties", {}).items()]
 
 
 def _response(status: str, response: dict) -> dict:
     if "$ref" in response:
         response = DOCUMENT["components"]["responses"][_name(response["$ref"])]
-    return {"status": status, "description": response["description"],
+    return {"status": status, "description": response["description"], "headers": list(response.get("headers", {})),
             "content": [(media, type_tokens(body["schema"])) for media, body in response.get("content", {}).items()]}
 
 
@@ -69,7 +69,8 @@ def operations(document: dict) -> list[dict]:
             body = op.get("requestBody", {})
             out.append({
                 "id": f"{method}-{path}", "method": method.upper(), "path": path, "tag": op["tags"][0],
-                "summary": op["summary"], "description": op.get("description", ""), "secured": "security" in op,
+                "summary": op["summary"], "description": op.get("description", ""),
+                "security": [name for requirement in op.get("security", []) for name in requirement],
                 "parameters": [{**p, "type": type_tokens(p["schema"])} for p in op.get("parameters", [])],
                 "body": [(media, type_tokens(spec["schema"])) for media, spec in body.get("content", {}).items()],
                 "body_required": body.get("required", False),
@@ -93,4 +94,5 @@ def openapi_json():
 def docs():
     schemas = [(name, schema, fields(schema)) for name, schema in DOCUMENT["components"]["schemas"].items()]
     return render_template("api_docs.html", info=DOCUMENT["info"], tags=DOCUMENT["tags"],
-                           operations=operations(DOCUMENT), schemas=schemas)
+                           operations=operations(DOCUMENT), schemas=schemas,
+                           schemes=DOCUMENT["components"]["securitySchemes"])

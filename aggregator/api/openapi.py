@@ -115,8 +115,8 @@ SCHEMAS = {
     }),
     "CountryStatus": {"allOf": [ref("TrackStatus"), obj({"country": {"type": "string"}})]},
     "Status": {"allOf": [ref("TrackStatus"), obj({
-        "service": {"type": "string"}, "evaluated_at": nullable(TIME),
-        "countries": {"type": "array", "items": ref("CountryStatus")},
+        "service": {"type": "string"}, "name": {"type": "string", "description": "the catalog's display name"},
+        "evaluated_at": nullable(TIME), "countries": {"type": "array", "items": ref("CountryStatus")},
     })]},
     "Note": obj({"at": TIME, "text": {"type": "string"}}),
     "Incident": obj({
@@ -207,6 +207,7 @@ RESPONSES = {
     "TooLarge": error(f"the body is larger than {MAX_BODY_BYTES} bytes ({MAX_BATCH_BYTES // 1024} KiB for a batch; "
                       "`request_entity_too_large`)"),
     "BadCatalog": error("the catalog file has a mistake; the message names it (`bad_catalog`)"),
+    "NotJson": error("the body is not JSON (`unsupported_media_type`)"),
 }
 
 
@@ -278,7 +279,7 @@ PATHS = {
         "requestBody": {"required": True, "content": {"application/json": {"schema": ref("Batch")}}},
         "responses": responses(json_body(ref("BatchAccepted"), "every report stored"),
                                ("400", "Invalid"), ("401", "Unauthorized"), ("403", "RelayDisabled"),
-                               ("413", "TooLarge"), ("415", "Invalid"), ("503", "Busy503"), status="202"),
+                               ("413", "TooLarge"), ("415", "NotJson"), ("503", "Busy503"), status="202"),
     }},
     "/api/v1/services": {"get": {
         "tags": ["read"], "summary": "The catalog, with each service's reports in the last hour",

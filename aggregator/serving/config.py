@@ -1,4 +1,4 @@
-"""How gunicorn serves the web app: a gunicorn config module (`-c python:aggregator.serving`) with the
+"""How gunicorn serves the web app: a gunicorn config module (`--config python:aggregator.serving.config`) with the
 logging setup and the hooks that keep /metrics right across worker processes."""
 from __future__ import annotations
 
