@@ -30,7 +30,7 @@ MAX_COMMENT = 280
 # How a report becomes a stream entry (the fields `workers.buckets.Entry.from_fields` reads), inside Redis:
 # the values come in a fixed order, v = {ts, surface, region, symptom, comment}, so a report costs five
 # values instead of a name and a value for each field; empty optional fields are left out. The usual report,
-# with neither, is one call: building the field table and unpacking it cost Redis about 1 µs a report.
+# with neither, is one XADD with its fields inline, which spares Redis building and unpacking a field table.
 _APPEND = """
 local function append(stream, counted, v)
   if v[4] == '' and v[5] == '' then
@@ -44,7 +44,7 @@ end
 """
 
 # The rate limit's windows, dedupe mark, stream append, the "drain queued?" flag and the last hour's count in
-# one atomic round trip: a second call per report halved the web tier's rate. Every key carries the service's
+# one atomic round trip: a second call per report would halve the web tier's rate. Every key carries the service's
 # hash tag, so this stays one legal call on a Redis Cluster. KEYS[4..3+w] are the client's w windows, each a
 # list of its latest report times (newest first, as long as the window's amount); ARGV[10] is w, then the
 # amount and seconds of each. A report over any window is refused and leaves nothing behind. The keys after
@@ -79,8 +79,8 @@ return {id, counted, enqueue, hour, '0'}
 
 # The batch form for trusted relays: one call per service for many reports, each with its own dedupe mark.
 # KEYS: the stream and the drain flag; ARGV: the two TTLs, every report's values and then its reporter as one
-# JSON array of arrays, and the service's dedupe key prefix. One argument, not six a report: redis-py's packing
-# of thousands of arguments cost more than the rest of the batch (measured), the dedupe keys included. The
+# JSON array of arrays, and the service's dedupe key prefix. One argument, not six a report: redis-py packs each
+# argument in Python, which for a batch's thousands costs more than decoding one JSON string in Lua. The
 # script makes those from the prefix, which carries the service's hash tag, so on a Redis Cluster they live in
 # the stream's slot like the declared keys. The ids and counted flags come back as two strings for the same reason.
 _SUBMIT_MANY = _APPEND + """
