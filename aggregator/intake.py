@@ -30,7 +30,7 @@ MAX_COMMENT = 280
 # How a report becomes a stream entry (the fields `workers.buckets.Entry.from_fields` reads), inside Redis:
 # the values come in a fixed order, v = {ts, surface, region, symptom, comment}, so a report costs five
 # values instead of a name and a value for each field; empty optional fields are left out. The usual report,
-# with neither, is one call: building the field table and unpacking it cost Redis about 1 µs a report.
+# with neither, is one XADD with its fields inline, which spares Redis building and unpacking a field table.
 _APPEND = """
 local function append(stream, counted, v)
   if v[4] == '' and v[5] == '' then
@@ -51,13 +51,13 @@ end
 """
 
 # The rate limit's windows, dedupe mark, stream append, the "drain queued?" flag and the last hour's count in
-# one atomic round trip: a second call per report halved the web tier's rate. Every key carries the service's
-# hash tag, so this stays one legal call on a Redis Cluster. KEYS[4] counts the reporter's network's new
-# reporters in the dedupe window; past ARGV[10] of them (0: no such allowance) a new reporter is not counted.
-# KEYS[5..4+w] are the client's w windows, each a list of its latest report times (newest first, as long as
-# the window's amount); ARGV[11] is w, then the amount and seconds of each. A report over any window is refused and leaves nothing behind. The keys after
-# the windows are the buckets that hold the last hour exactly; the new entry is in the stream, not yet in
-# them, so it is added when counted.
+# one atomic round trip: a second call per report would halve the web tier's rate. Every key carries the
+# service's hash tag, so this stays one legal call on a Redis Cluster. KEYS[4] counts the new reporters of the
+# reporter's network in the dedupe window; past ARGV[10] of them (0: no such allowance) a new reporter is not
+# counted. KEYS[5..4+w] are the client's w windows, each a list of its latest report times (newest first, as
+# long as the window's amount); ARGV[11] is w, then the amount and seconds of each. A report over any window
+# is refused and leaves nothing behind. The keys after the windows are the buckets that hold the last hour
+# exactly; the new entry is in the stream, not yet in them, so it is added when counted.
 _SUBMIT = _APPEND + """
 local now, allowance, windows = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local wait = 0
@@ -87,10 +87,11 @@ return {id, counted, enqueue, hour, '0'}
 
 # The batch form for trusted relays: one call per service for many reports, each with its own dedupe mark.
 # KEYS: the stream and the drain flag; ARGV: the two TTLs, every report's values and then its reporter and
-# network as one JSON array of arrays, the service's dedupe and network key prefixes, and the network allowance. One argument, not six a report: redis-py's packing
-# of thousands of arguments cost more than the rest of the batch (measured), the dedupe keys included. The
-# script makes those from the prefix, which carries the service's hash tag, so on a Redis Cluster they live in
-# the stream's slot like the declared keys. The ids and counted flags come back as two strings for the same reason.
+# network as one JSON array of arrays, the service's dedupe and network key prefixes, and the network
+# allowance. One argument, not six a report: redis-py packs each argument in Python, which for a batch's
+# thousands costs more than decoding one JSON string in Lua. The script makes the keys from the prefixes,
+# which carry the service's hash tag, so on a Redis Cluster they live in the stream's slot like the declared
+# keys. The ids and counted flags come back as two strings for the same reason.
 _SUBMIT_MANY = _APPEND + """
 local rows, seen, net, allowance = cjson.decode(ARGV[3]), ARGV[4], ARGV[5], tonumber(ARGV[6])
 local ids, counted, any = {}, {}, 0

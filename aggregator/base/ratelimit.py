@@ -1,9 +1,8 @@
 """The per-client limit on POST /api/v1/reports: moving windows, checked inside the report's own Redis call.
 
-The check and the append are one Lua call (see `intake._SUBMIT`), so the limit costs a report no round trip
-of its own; an extension keeping its windows apart (Flask-Limiter did, measured) took a second round trip
-and about a third of the endpoint's time. The windows sit under the service's hash tag, so a client's
-allowance is per service, like its dedupe.
+The check and the append are one Lua call (`intake._SUBMIT`): a limiter keeping its windows apart, such as
+Flask-Limiter, costs a report a second round trip and a large share of the endpoint's time (bench/README.md).
+The windows sit under the service's hash tag, so a client's allowance is per service, like its dedupe.
 """
 from __future__ import annotations
 

@@ -30,9 +30,8 @@ logconfig_dict = logs.dict_config(Settings.from_env().RADAR_LOG_FORMAT)
 
 
 class Logger(glogging.Logger):
-    """gunicorn's logger without its access log: the app writes its own access line, without the client's
-    address. With a logging config given, gunicorn built its line's fields for every request and handed them
-    to a logger with no handler — about 8 % of a web process's CPU under load."""
+    """gunicorn's logger without its access log: the app writes its own line, without the client's address.
+    Given a logging config, gunicorn would otherwise build its line for every request for a logger with no handler."""
 
     access_log_enabled = False
 
@@ -41,11 +40,8 @@ logger_class = Logger
 
 
 def post_worker_init(worker):
-    """The app is loaded: its objects (Flask, Plotly, the catalog) leave the garbage collector's generations.
-
-    A relay's batch allocates enough to set off full collections, and each walked all of them: about 3 µs a
-    relayed report in the web process (bench/README.md, relay).
-    """
+    """The app is loaded: its objects (Flask, Plotly, the catalog) leave the garbage collector's generations,
+    or every full collection a relay's batch sets off would walk them all (bench/README.md)."""
     gc.freeze()
 
 

@@ -1,7 +1,7 @@
 """POST /api/v1/reports's common case without the framework: a JSON report checked, stored and answered 202.
 
-Flask's request and response machinery cost a report about as much as everything the report itself needs
-(bench/README.md, ingest). This path takes a JSON body straight from WSGI through the view's own steps
+Flask's request and response machinery costs a report about as much as everything the report itself needs
+(bench/README.md). This path takes a JSON body straight from WSGI through the view's own steps
 (`intake.incoming`, `intake.store`, `intake.receipt`) and answers with the headers every response gets. Anything
 else — a form, a body that is not a good report, a client over its limit — goes on to Flask as it came,
 before anything is stored, so it gets the answer the view gives.

@@ -28,10 +28,9 @@ from .refusal import (
 
 SWITCH_INTERVAL = 0.001
 """Seconds a thread holds the interpreter lock while another waits. Each socket call of the accepting loop
-gives the lock up and waits about this long to get it back behind the busy threads (the default 5 ms made
-refusals slow). 0.2 ms refused faster on a busy machine but cost single reports throughput on a quiet one
-(ingest ratio 0.44–0.83 against 0.61–0.92 in alternating runs), and refused no faster there (503 p99 260
-against 197 ms); see bench/README.md, burst."""
+gives the lock up and waits about this long to get it back behind the busy threads, so the default 5 ms makes
+refusals slow; a shorter interval costs single reports throughput and refuses no faster on a quiet machine
+(bench/README.md, figures behind the code's choices)."""
 SHED_THREADS = 2
 ACCEPT_BATCH = 64
 """Connections taken a wake-up of the accepting loop while shedding, at most (gunicorn takes one)."""
@@ -82,7 +81,7 @@ class SheddingWorker(ThreadWorker):
         """Past the budget, take the connections waiting, not one a wake-up: each wake-up of this loop waits
         for the interpreter lock behind the busy threads, and the ones left wait in the kernel meanwhile.
         Otherwise one, as gunicorn does, so that the other workers get their share of new connections: a
-        worker that took a load tool's eight at once served them alone at half the rate of two."""
+        worker that takes a client's every connection at once serves them alone, at about half the rate of two."""
         for _ in range(ACCEPT_BATCH if self._behind(time.monotonic()) else 1):
             if self.nr_conns >= self.worker_connections:
                 return
