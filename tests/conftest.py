@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import contextlib
 import json
-import math
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +17,7 @@ from aggregator import create_app
 from aggregator.base.settings import Settings
 from aggregator.base.stores import data_client, queue_client
 from aggregator.local_redis import start
+from bench.stack import free_port
 from workers import keys
 from workers.evaluate import never_evaluated
 
@@ -105,21 +104,6 @@ def set_state(data, slug: str, state: str) -> None:
     """Store a service's status record as a detection run that found `state` writes it."""
     record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z"}
     data.set(keys.status(slug), json.dumps(record))
-
-
-def poisson(rng, mean: float) -> int:
-    """A Poisson draw by Knuth's method: fine for the small means of the tests."""
-    limit, k, p = math.exp(-mean), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 @contextlib.contextmanager
