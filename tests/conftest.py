@@ -123,3 +123,11 @@ def browser():
         yield chromium
         chromium.close()
 
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # Marked by the fixture rather than by hand, so a new test that starts Chromium cannot miss the mark;
+    # tryfirst, so the mark is there when `-m` deselects.
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)
