@@ -70,7 +70,7 @@ def simulated() -> None:
 def _history(rng: random.Random, now: float) -> tuple[float, list[tuple[float, float]]]:
     """A service's rate (reports a minute, 0.05 to 50) and three weeks of its hourly counts."""
     base = math.exp(rng.uniform(math.log(0.05), math.log(50)))
-    return base, [(now - h * 3600.0, float(outages._poisson(rng, 60 * base))) for h in range(21 * 24, 0, -1)]
+    return base, [(now - h * 3600.0, float(outages.poisson(rng, 60 * base))) for h in range(21 * 24, 0, -1)]
 
 
 def timing() -> None:
@@ -83,7 +83,7 @@ def timing() -> None:
     for base in (0.05, 2.0, 50.0):
         detector = Detector(60, config)
         for minute in range(4 * 1440):
-            detector.observe(now - (4 * 1440 - minute) * 60.0, float(outages._poisson(rng, base)))
+            detector.observe(now - (4 * 1440 - minute) * 60.0, float(outages.poisson(rng, base)))
         warm[base] = detector.track.to_dict()
     histories = [_history(rng, now) for _ in range(SERVICES)]
     started = time.perf_counter()
@@ -94,7 +94,7 @@ def timing() -> None:
     inputs = []
     for (base, _), profile in zip(histories, profiles):
         factor = 10.0 if rng.random() < 0.02 else 1.0  # a few services are in an outage right now
-        counts = [float(outages._poisson(rng, profile.expected(s, 60) * (factor if i > minutes - 20 else 1.0)))
+        counts = [float(outages.poisson(rng, profile.expected(s, 60) * (factor if i > minutes - 20 else 1.0)))
                   for i, s in enumerate(starts)]
         tier = 0.05 if base < 0.5 else 2.0 if base < 10 else 50.0
         inputs.append((profile, counts, warm[tier]))

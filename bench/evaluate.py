@@ -13,6 +13,8 @@ from aggregator.base.stores import data_client, queue_client
 from aggregator.local_redis import start
 from workers import evaluate, keys
 
+from .outages import poisson
+
 SERVICES = 1000
 BUSY = 100
 """Services with tens of reports a minute from a dozen countries; the rest get a few an hour."""
@@ -30,20 +32,10 @@ def _rates(rng: random.Random, busy: bool) -> dict[str, float]:
     return {rng.choice(COUNTRIES): rng.uniform(0.01, 0.5)}
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
-    if mean > 30:
-        return max(0, round(rng.gauss(mean, mean ** 0.5)))
-    count, p, limit = 0, rng.random(), 2.718281828 ** -mean
-    while p > limit:
-        count += 1
-        p *= rng.random()
-    return count
-
-
 def _minute(rng: random.Random, rates: dict[str, float]) -> dict[str, int]:
     fields: dict[str, int] = {}
     for country, rate in rates.items():
-        n = _poisson(rng, rate)
+        n = poisson(rng, rate)
         if n:
             fields[f"c:{country}"] = n
             fields["s:website"] = fields.get("s:website", 0) + n

@@ -52,7 +52,8 @@ class Series:
     bursts: list[float] = field(default_factory=list)
 
 
-def _poisson(rng: random.Random, mean: float) -> int:
+def poisson(rng: random.Random, mean: float) -> int:
+    """A Poisson draw; above a mean of 30 the normal approximation, rounded."""
     if mean <= 0:
         return 0
     if mean > 30:
@@ -104,7 +105,7 @@ def make_series(rng: random.Random, tier: str) -> Series:
         mean = sum(rate(hour + m * 60) for m in range(0, 60, 10)) * 10 * level(hour) * math.exp(rng.gauss(0, 0.05))
         if old.start <= hour < old.start + old.minutes * 60:
             mean *= old.factor
-        hourly.append((float(hour), float(_poisson(rng, mean))))
+        hourly.append((float(hour), float(poisson(rng, mean))))
     outages = []
     for _ in range(OUTAGES_PER_WEEK):
         while True:
@@ -127,7 +128,7 @@ def make_series(rng: random.Random, tier: str) -> Series:
         for o in outages:
             if o.start <= ts < o.start + o.minutes * 60:
                 o.excess += mean * (1 - 1 / o.factor)
-        count = _poisson(rng, mean) + burst_sizes.get(float(ts), 0)
+        count = poisson(rng, mean) + burst_sizes.get(float(ts), 0)
         minutes.append((float(ts), float(count)))
     return Series(tier, hourly, minutes, scored_from, sorted(outages, key=lambda o: o.start), sorted(bursts))
 

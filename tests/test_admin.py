@@ -7,9 +7,17 @@ from aggregator.base.exceptions import Conflict, SettingsError
 from aggregator.base.settings import Settings
 from workers import incidents, keys, manual
 
-from .conftest import NOW, TEST_GEOIP
-from .test_incidents import _at, _evaluate, _history, _iso, _outage
-from .test_status_api import _error, _store
+from .helpers import (
+    NOW,
+    TEST_GEOIP,
+    api_error,
+    at_minute,
+    evaluate_after,
+    iso,
+    report_outage,
+    seed_history,
+    store_incident,
+)
 
 TOKEN = "a-long-random-admin-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
@@ -30,7 +38,7 @@ def admin(redis_server):
 
 @pytest.fixture
 def incident(data):
-    return _store(data, "claude", NOW - 3600)
+    return store_incident(data, "claude", NOW - 3600)
 
 
 def test_a_short_admin_token_stops_start_up_naming_the_setting():
@@ -40,7 +48,7 @@ def test_a_short_admin_token_stops_start_up_naming_the_setting():
 
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_without_a_token_setting_every_admin_endpoint_says_admin_is_disabled(client, path):
-    error = _error(client.post(path, json={"text": "x"}, headers=AUTH), 403)
+    error = api_error(client.post(path, json={"text": "x"}, headers=AUTH), 403)
     assert error["code"] == "admin_disabled"
     assert "RADAR_ADMIN_TOKEN" in error["message"]
 
@@ -49,7 +57,7 @@ def test_without_a_token_setting_every_admin_endpoint_says_admin_is_disabled(cli
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_a_missing_or_wrong_token_is_a_401_json_error(admin, path, header):
     response = admin.post(path, json={"text": "x"}, headers={"Authorization": header} if header else {})
-    error = _error(response, 401)
+    error = api_error(response, 401)
     assert error["code"] == "unauthorized"
     assert response.headers["WWW-Authenticate"] == 'Bearer realm="admin"'
 
@@ -58,9 +66,9 @@ def test_a_note_is_added_to_an_incident_and_shown_in_the_api(admin, client, inci
     response = admin.post(f"/api/v1/admin/incidents/{incident['id']}/notes", json={"text": " Upstream DNS. "},
                           headers=AUTH)
     assert response.status_code == 201
-    assert response.get_json()["notes"] == [{"at": _iso(NOW), "text": "Upstream DNS."}]
+    assert response.get_json()["notes"] == [{"at": iso(NOW), "text": "Upstream DNS."}]
     assert client.get(f"/api/v1/incidents/{incident['id']}").get_json()["notes"] == [
-        {"at": _iso(NOW), "text": "Upstream DNS."}]
+        {"at": iso(NOW), "text": "Upstream DNS."}]
     assert client.get("/api/v1/incidents").get_json()["incidents"][0]["notes"][0]["text"] == "Upstream DNS."
 
 
@@ -71,7 +79,7 @@ def test_an_incident_without_notes_lists_none(client, incident):
 @pytest.mark.parametrize("body, field", [({}, "text"), ({"text": "  "}, "text"), ({"text": 5}, "text"),
                                          ({"text": "x" * 1001}, "text")])
 def test_a_note_that_is_missing_blank_not_text_or_too_long_is_a_400_naming_the_field(admin, incident, body, field):
-    error = _error(admin.post(f"/api/v1/admin/incidents/{incident['id']}/notes", json=body, headers=AUTH), 400)
+    error = api_error(admin.post(f"/api/v1/admin/incidents/{incident['id']}/notes", json=body, headers=AUTH), 400)
     assert error["field"] == field
 
 
@@ -79,13 +87,13 @@ def test_a_note_that_is_missing_blank_not_text_or_too_long_is_a_400_naming_the_f
 def test_a_note_body_that_is_not_a_json_object_is_a_400(admin, incident, body):
     response = admin.post(f"/api/v1/admin/incidents/{incident['id']}/notes", data=body, headers=AUTH,
                           content_type="application/json")
-    assert _error(response, 400)["code"] == "malformed_body"
+    assert api_error(response, 400)["code"] == "malformed_body"
 
 
 @pytest.mark.parametrize("incident_id", ["claude.20200101T0000Z", "not-an-incident"])
 def test_a_note_or_closing_for_an_unknown_incident_is_a_404(admin, incident_id):
     for action, body in (("notes", {"text": "x"}), ("resolve", {})):
-        error = _error(admin.post(f"/api/v1/admin/incidents/{incident_id}/{action}", json=body, headers=AUTH), 404)
+        error = api_error(admin.post(f"/api/v1/admin/incidents/{incident_id}/{action}", json=body, headers=AUTH), 404)
         assert error["code"] == "unknown_incident"
 
 
@@ -95,40 +103,40 @@ def test_closing_an_incident_by_hand_resolves_it_with_a_note(admin, client, inci
     assert response.status_code == 200
     closed = client.get(f"/api/v1/incidents/{incident['id']}").get_json()
     assert closed == response.get_json()
-    assert (closed["status"], closed["resolved_at"]) == ("resolved", _iso(NOW))
-    assert closed["changes"][-1] == {"at": _iso(NOW), "state": "ok"}
-    assert closed["notes"] == [{"at": _iso(NOW), "text": "closed by hand: false alarm"}]
+    assert (closed["status"], closed["resolved_at"]) == ("resolved", iso(NOW))
+    assert closed["changes"][-1] == {"at": iso(NOW), "state": "ok"}
+    assert closed["notes"] == [{"at": iso(NOW), "text": "closed by hand: false alarm"}]
 
 
 def test_closing_takes_no_body_at_all(admin, incident):
     response = admin.post(f"/api/v1/admin/incidents/{incident['id']}/resolve", headers=AUTH)
-    assert response.get_json()["notes"] == [{"at": _iso(NOW), "text": "closed by hand"}]
+    assert response.get_json()["notes"] == [{"at": iso(NOW), "text": "closed by hand"}]
 
 
 def test_closing_a_resolved_incident_is_a_409(admin, data):
-    resolved = _store(data, "claude", NOW - 7200, resolved=NOW - 3600)
-    error = _error(admin.post(f"/api/v1/admin/incidents/{resolved['id']}/resolve", headers=AUTH), 409)
+    resolved = store_incident(data, "claude", NOW - 7200, resolved=NOW - 3600)
+    error = api_error(admin.post(f"/api/v1/admin/incidents/{resolved['id']}/resolve", headers=AUTH), 409)
     assert error["code"] == "conflict" and "resolved already" in error["message"]
 
 
 def test_an_incident_closed_by_hand_is_left_alone_by_detection_while_the_outage_goes_on(redis_server, data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
-    _outage(data, range(10, 20))
-    _evaluate(data, 12)
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
+    report_outage(data, range(10, 20))
+    evaluate_after(data, 12)
     [opened] = incidents.search(data, service="claude", country="none")
     app = admin_app(redis_server)
-    app.extensions["radar"].clock = lambda: _at(13)
+    app.extensions["radar"].clock = lambda: at_minute(13)
     client = app.test_client()
     assert client.post(f"/api/v1/admin/incidents/{opened['id']}/resolve", headers=AUTH).status_code == 200
     assert client.get("/api/v1/services/claude/status").get_json()["incident_id"] is None
 
-    _evaluate(data, 19)
+    evaluate_after(data, 19)
     assert [{**i, "lead_time_seconds": None, "official": None} for i in
             incidents.search(data, service="claude", country="none")] == [
         client.get(f"/api/v1/incidents/{opened['id']}").get_json()]
     after = client.get(f"/api/v1/incidents/{opened['id']}").get_json()
-    assert (after["status"], after["resolved_at"]) == ("resolved", _iso(_at(13)))
+    assert (after["status"], after["resolved_at"]) == ("resolved", iso(at_minute(13)))
     assert client.get("/api/v1/services/claude/status").get_json()["state"] == "outage"
 
 
@@ -175,6 +183,6 @@ def test_a_catalog_file_with_a_mistake_is_refused_and_the_old_catalog_kept(redis
     path.write_text(CATALOG)
     client = admin_app(redis_server, RADAR_SERVICES_FILE=str(path)).test_client()
     path.write_text("[[service]]\nslug = 'Not A Slug'\n")
-    error = _error(client.post("/api/v1/admin/catalog/reload", headers=AUTH), 422)
+    error = api_error(client.post("/api/v1/admin/catalog/reload", headers=AUTH), 422)
     assert error["code"] == "bad_catalog" and "Not A Slug" in error["message"]
     assert [s["slug"] for s in client.get("/api/v1/services").get_json()["services"]] == ["acme"]

@@ -16,15 +16,14 @@ from rq.registry import ScheduledJobRegistry
 from aggregator.base.catalog import Service, load_catalog
 from aggregator.base.settings import Settings
 from aggregator.base.stores import queue_client
-from tests.conftest import free_port
+from bench.stack import free_port
 from workers import keys, official, stats
 from workers.alerts import json_payload, notify, redact, sign, slack_payload, verify, with_lead_times
 from workers.statuspage import parse_incidents
 
+from .helpers import at_minute, evaluate_after, report_outage, seed_history
 from .statuspages import incident as official_incident
 from .statuspages import incidents_doc, update
-from .test_incidents import _at, _evaluate, _history
-from .test_lead_time import _outage
 
 SECRET = "test-secret-of-some-length"
 PUBLIC = "https://radar.example"
@@ -265,13 +264,13 @@ def test_redact_keeps_only_scheme_and_host():
 
 def test_a_json_alert_carries_the_lead_time_as_null_until_the_vendor_has_posted(receiver, settings, data):
     hooks = {"RADAR_WEBHOOK_URLS": f"{receiver.url}/hook", "RADAR_WEBHOOK_SECRET": SECRET}
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5, **hooks)
-    _outage(data, range(10, 30))
-    _evaluate(data, 35, **hooks)
-    posted = official_incident("vendor1", [update("u1", "investigating", _at(50), display=_at(12))])
-    official.store_incidents(data, "claude", parse_incidents(json.dumps(incidents_doc([posted]))), _at(51))
-    _evaluate(data, 250, **hooks)
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5, **hooks)
+    report_outage(data, range(10, 30))
+    evaluate_after(data, 35, **hooks)
+    posted = official_incident("vendor1", [update("u1", "investigating", at_minute(50), display=at_minute(12))])
+    official.store_incidents(data, "claude", parse_incidents(json.dumps(incidents_doc([posted]))), at_minute(51))
+    evaluate_after(data, 250, **hooks)
     work(queue_client(settings()))
 
     sent = [json.loads(r.body) for r in receiver.requests]
@@ -279,7 +278,8 @@ def test_a_json_alert_carries_the_lead_time_as_null_until_the_vendor_has_posted(
     [resolved] = [p for p in sent if p["event"] == "resolved" and p["incident"]["country"] is None]
     onset = datetime.fromisoformat(resolved["incident"]["opened_at"].replace("Z", "+00:00")).timestamp()
     assert leads[("opened", None)] is None, "the crowd's alert goes out before the vendor has said anything"
-    assert leads[("resolved", None)] == _at(50) - onset, "the first post's created_at, not its backdated display_at"
+    assert leads[("resolved", None)] == at_minute(50) - onset, \
+        "the first post's created_at, not its backdated display_at"
     assert resolved["incident"]["official"]["id"] == "vendor1"
 
 

@@ -17,7 +17,7 @@ from workers.buckets import Bucket
 from workers.detect import State
 from workers.statuspage import parse_components, parse_incidents
 
-from .conftest import web_server
+from .helpers import web_server
 from .statuspages import incident as official_incident
 from .statuspages import summary_doc, update
 

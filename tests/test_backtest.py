@@ -6,7 +6,7 @@ import sys
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from .conftest import poisson
+from bench.outages import poisson
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = datetime(2026, 1, 5, tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from aggregator.base.catalog import Catalog, Service, load_catalog
 from aggregator.base.exceptions import CatalogError, UnknownService
 from aggregator.base.settings import Settings
 
-from .conftest import NOW, TEST_GEOIP
+from .helpers import NOW, TEST_GEOIP
 
 DEFAULT_SLUGS = ["claude", "chatgpt", "gemini", "copilot", "github", "slack", "discord", "aws"]
 

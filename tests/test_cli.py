@@ -2,7 +2,6 @@
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -12,12 +11,7 @@ import click
 import pytest
 
 from aggregator.cli import main
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+from bench.stack import free_port
 
 
 def test_help_lists_every_command():
@@ -50,7 +44,7 @@ def _get(url):
 
 
 def test_run_serves_simulate_counts_exactly_and_ctrl_c_stops_everything(tmp_path):
-    port = _free_port()
+    port = free_port()
     env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS")}
     # Without demo data: the test counts exactly the reports it sends.
     env.update(RADAR_VAR_DIR=str(tmp_path / "var"), PORT=str(port), RADAR_DEMO_DATA="0")

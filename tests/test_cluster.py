@@ -23,8 +23,7 @@ from aggregator.identity import REFRESH_SECONDS
 from workers import keys
 
 from .cluster import start_cluster
-from .conftest import NOW, TEST_GEOIP, post
-from .test_privacy import CLIENTS, PROXIES, everything_stored, leaks, post_from_everyone
+from .helpers import CLIENTS, NOW, PROXIES, TEST_GEOIP, everything_stored, leaks, post, post_from_everyone
 
 WORKERS = 4
 DRAINS_PER_SERVICE = 3

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import web_server
+from .helpers import web_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # Addresses the MaxMind test database places in these countries.

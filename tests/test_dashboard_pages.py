@@ -13,7 +13,7 @@ from workers import incidents
 from workers.buckets import Bucket
 from workers.detect import State
 
-from .conftest import NOW, post
+from .helpers import NOW, post
 
 
 def _report(client, n, surface="website", ip="81.2.69.142"):

@@ -3,7 +3,7 @@ from aggregator.base.times import iso
 from workers import official
 from workers.demo import OUTAGE_START, official_components, official_incident, replay_detection, seed, seed_official
 
-from .conftest import NOW
+from .helpers import NOW
 
 ONSET = NOW // 86400 * 86400 - 86400 + OUTAGE_START
 MINUTE = 60

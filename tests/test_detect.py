@@ -3,11 +3,10 @@ import json
 import random
 from dataclasses import replace
 
+from bench.outages import poisson
 from workers.baseline import FLOOR_PER_HOUR, Quality, hour_of_week, learn_profile
 from workers.detect import Assessment, Config, Detector, State, Track, assess, evaluate, incidents_from, run, step
 from workers.score import poisson_tail_log10, tail_log10
-
-from .conftest import poisson
 
 MONDAY = 1_767_571_200.0
 """2026-01-05 00:00 UTC, a Monday."""

@@ -16,7 +16,7 @@ from workers import incidents
 from workers.buckets import Bucket
 from workers.detect import State
 
-from .conftest import NOW, TEST_GEOIP
+from .helpers import NOW, TEST_GEOIP
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"

@@ -14,7 +14,7 @@ from aggregator.intake import ReportIn, submit
 from workers import keys
 from workers.drain import apply_batch, drain, ensure_group, release
 
-from .conftest import NOW
+from .helpers import NOW
 
 
 def _fill(data, count, slug="claude", first=0):

@@ -20,7 +20,7 @@ from workers import keys
 from workers.buckets import read_buckets
 from workers.drain import drain
 
-from .conftest import web_server
+from .helpers import web_server
 
 SLUG = "claude"
 

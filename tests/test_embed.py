@@ -7,7 +7,7 @@ import pytest
 from aggregator.embed import snippets
 from workers import keys
 
-from .conftest import post, set_state
+from .helpers import post, set_state
 
 SVG = "{http://www.w3.org/2000/svg}"
 ORIGIN = "https://blog.example"

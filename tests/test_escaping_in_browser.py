@@ -3,9 +3,7 @@ import pytest
 
 from workers import manual
 
-from .conftest import NOW, web_server
-from .test_security_headers import HOSTILE_CATALOG, IMAGE, SCRIPT
-from .test_status_api import _store
+from .helpers import HOSTILE_CATALOG, IMAGE, NOW, SCRIPT, store_incident, web_server
 
 NAME = f"{SCRIPT} {IMAGE}"
 
@@ -14,7 +12,7 @@ NAME = f"{SCRIPT} {IMAGE}"
 def server(redis_server, data, tmp_path):
     path = tmp_path / "services.toml"
     path.write_text(HOSTILE_CATALOG)
-    incident = _store(data, "hostile", NOW - 3600)
+    incident = store_incident(data, "hostile", NOW - 3600)
     manual.add_note(data, incident["id"], NAME, NOW)
     with web_server(redis_server.url, tmp_path, RADAR_SERVICES_FILE=str(path)) as base:
         yield base

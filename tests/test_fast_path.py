@@ -5,8 +5,7 @@ import http.client
 import json
 from urllib.parse import urlsplit
 
-from .conftest import post
-from .test_logs import lines  # noqa: F401 — the fixture
+from .helpers import post
 
 REPORT = {"service": "claude", "surface": "website", "symptom": "errors"}
 VIEW_ONLY = "application/report+json"

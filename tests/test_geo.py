@@ -10,7 +10,7 @@ import pytest
 from aggregator import create_app, geo
 from aggregator.base.settings import _default_geoip_db
 
-from .conftest import NOW, TEST_GEOIP
+from .helpers import NOW, TEST_GEOIP
 
 REPORT = {"service": "claude", "surface": "website"}
 

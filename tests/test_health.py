@@ -3,7 +3,7 @@ from aggregator import create_app
 from aggregator.local_redis import start
 from workers import keys
 
-from .conftest import NOW
+from .helpers import NOW
 
 
 def test_liveness_answers_ok(client):

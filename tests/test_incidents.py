@@ -1,60 +1,31 @@
 """Incidents end to end: reports → intake → drain → the evaluate job with a clock run forward minute by minute."""
 import itertools
 import json
-import os
 import threading
 import time
 
 import pytest
 from rq import Queue
 
-from aggregator.base.catalog import load_catalog
 from aggregator.base.settings import Settings
 from aggregator.base.stores import queue_client
-from aggregator.intake import ReportIn, submit
 from workers import jobs, keys
 from workers.drain import drain
-from workers.evaluate import evaluate
 from workers.incidents import get, search
 
-from .conftest import post
+from .helpers import (
+    T0,
+    at_minute,
+    evaluate_after,
+    iso,
+    post,
+    report_outage,
+    seed_history,
+    submit_reports,
+)
 
-# Thirty hours ago, on the hour: minute buckets get their expiry from real time and live 48 hours, so the
-# scenario must stay within the last two days; history before T0 goes straight into the hourly buckets.
-T0 = int((time.time() - 30 * 3600) // 3600 * 3600)
-CATALOG = load_catalog(os.path.join("aggregator", "services.toml"))
-CLAUDE = CATALOG.get("claude")
 GB, US = "81.2.69.142", "216.160.83.56"
 _reporters = itertools.count()
-
-
-def _iso(ts):
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
-
-
-def _at(minute, second=0):
-    return T0 + minute * 60 + second
-
-
-def _history(data, per_hour, slug="claude", weeks=5):
-    """Hourly buckets for the weeks before T0, every hour alike: what the baseline is learned from."""
-    with data.pipeline(transaction=False) as pipe:
-        for hour in range(T0 // 3600 - weeks * 168, T0 // 3600):
-            pipe.hset(keys.bucket(slug, keys.HOUR, hour), mapping=per_hour)
-        pipe.execute()
-
-
-def _submit(data, minute, count, surface="website", region="GB-ENG", slug="claude"):
-    """`count` counted reports from distinct reporters, written to the intake stream during `minute`."""
-    report = ReportIn(CATALOG.get(slug), surface)
-    for n in range(count):
-        submit(data, report, f"reporter-{next(_reporters)}", region, _at(minute, 1 + n * 50 / max(count, 1)), 900)
-
-
-def _evaluate(data, minute, services=(CLAUDE,), **settings):
-    """One run of the detector just after `minute` has completed."""
-    return evaluate(data, queue_client(Settings.from_env(**settings)), Settings.from_env(**settings),
-                    list(services), _at(minute + 1, 15))
 
 
 def _track(data, name="*", slug="claude"):
@@ -63,13 +34,13 @@ def _track(data, name="*", slug="claude"):
 
 
 def test_a_simulated_outage_opens_an_incident_backdated_to_its_onset_and_resolves_it(app, client, data):
-    _history(data, {"total": 120, "s:website": 70, "s:mobile": 50, "c:GB": 60, "c:US": 60})
+    seed_history(data, {"total": 120, "s:website": 70, "s:mobile": 50, "c:GB": 60, "c:US": 60})
     outage = range(10, 30)
     peak_minute = 18
     mix = {"website": 31, "desktop": 8, "mobile": 6, "api": 5}
     statuses = {}
     for minute in range(0, 60):
-        app.extensions["radar"].clock = lambda minute=minute: _at(minute, 5)
+        app.extensions["radar"].clock = lambda minute=minute: at_minute(minute, 5)
         if minute in outage:
             scale = 2 if minute == peak_minute else 1
             for n, surface in enumerate(s for s, k in mix.items() for _ in range(k * scale)):
@@ -81,22 +52,23 @@ def test_a_simulated_outage_opens_an_incident_backdated_to_its_onset_and_resolve
             post(client, {"service": "claude", "surface": "mobile"}, ip=US, ua=f"browser-{next(_reporters)}")
         # The drain the reports queued, run in process: a worker per minute would cost more than the rest.
         drain(data, "claude")
-        jobs.evaluate_all(now=_at(minute + 1, 15))
+        jobs.evaluate_all(now=at_minute(minute + 1, 15))
         statuses[minute] = client.get("/api/v1/services/claude/status").get_json()
 
     [incident] = search(data, service="claude", country="none")
-    assert incident["id"] == f"claude.{time.strftime('%Y%m%dT%H%MZ', time.gmtime(_at(10)))}"
+    assert incident["id"] == f"claude.{time.strftime('%Y%m%dT%H%MZ', time.gmtime(at_minute(10)))}"
     assert incident["country"] is None
-    assert incident["opened_at"] == _iso(_at(10)), "the onset is the first anomalous minute, not when it was noticed"
-    assert _iso(_at(11)) <= incident["noticed_at"] <= _iso(_at(13))
+    assert incident["opened_at"] == iso(at_minute(10)), \
+        "the onset is the first anomalous minute, not when it was noticed"
+    assert iso(at_minute(11)) <= incident["noticed_at"] <= iso(at_minute(13))
     assert incident["worst_state"] == "outage"
-    assert incident["peak"] == {"count": 100, "expected": 2.0, "at": _iso(_at(peak_minute))}
+    assert incident["peak"] == {"count": 100, "expected": 2.0, "at": iso(at_minute(peak_minute))}
     assert incident["surfaces_at_peak"] == {"website": 62.0, "desktop": 16.0, "mobile": 12.0, "api": 10.0}
     assert incident["top_regions"][0] == {"country": "GB", "count": 60, "percent": 60.0}
     assert incident["status"] == "resolved"
     resolved_at = incident["resolved_at"]
-    assert _iso(_at(30)) <= resolved_at <= _iso(_at(45))
-    assert incident["changes"][0] == {"at": _iso(_at(10)), "state": incident["changes"][0]["state"]}
+    assert iso(at_minute(30)) <= resolved_at <= iso(at_minute(45))
+    assert incident["changes"][0] == {"at": iso(at_minute(10)), "state": incident["changes"][0]["state"]}
     assert incident["changes"][-1] == {"at": resolved_at, "state": "ok"}
 
     assert statuses[5]["state"] == "ok" and statuses[5]["incident_id"] is None
@@ -104,7 +76,7 @@ def test_a_simulated_outage_opens_an_incident_backdated_to_its_onset_and_resolve
     during = statuses[20]
     assert during["state"] == "outage"
     assert during["incident_id"] == incident["id"]
-    assert during["since"] == _iso(_at(10))
+    assert during["since"] == iso(at_minute(10))
     assert during["current"] == 50
     after = statuses[59]
     assert after["state"] == "ok" and after["incident_id"] is None and after["since"] == resolved_at
@@ -112,20 +84,20 @@ def test_a_simulated_outage_opens_an_incident_backdated_to_its_onset_and_resolve
         **incident, "lead_time_seconds": None, "official": None}, "the vendor's page posted nothing"
     by_country = {i["country"]: i for i in search(data, service="claude") if i["country"]}
     assert set(by_country) == {"GB", "US"}, "most reports came from GB and US, so both had an outage too"
-    assert by_country["GB"]["opened_at"] == _iso(_at(10))
+    assert by_country["GB"]["opened_at"] == iso(at_minute(10))
 
 
 def test_an_outage_in_one_country_opens_an_incident_for_that_country_only(data):
     # Busy service, quiet country: six extra reports a minute are noise for the service, an outage in DE.
-    _history(data, {"total": 1200, "c:US": 720, "c:GB": 475, "c:DE": 5})
+    seed_history(data, {"total": 1200, "c:US": 720, "c:GB": 475, "c:DE": 5})
     for minute in range(0, 60):
-        _submit(data, minute, 12, region="US-WA")
-        _submit(data, minute, 8, surface="mobile", region="GB-ENG")
+        submit_reports(data, minute, 12, region="US-WA")
+        submit_reports(data, minute, 8, surface="mobile", region="GB-ENG")
         if 10 <= minute < 25:
-            _submit(data, minute, 4, region="DE-BE")
-            _submit(data, minute, 2, surface="api", region="DE-BY")
+            submit_reports(data, minute, 4, region="DE-BE")
+            submit_reports(data, minute, 2, surface="api", region="DE-BY")
         drain(data, "claude")
-        result = _evaluate(data, minute)
+        result = evaluate_after(data, minute)
         assert result.skipped == []
         if minute == 20:
             status = json.loads(data.get(keys.status("claude")))
@@ -134,8 +106,8 @@ def test_an_outage_in_one_country_opens_an_incident_for_that_country_only(data):
 
     assert search(data, service="claude", country="none") == []
     [incident] = search(data, service="claude", country="DE")
-    assert incident["id"] == f"claude.DE.{time.strftime('%Y%m%dT%H%MZ', time.gmtime(_at(10)))}"
-    assert incident["opened_at"] == _iso(_at(10))
+    assert incident["id"] == f"claude.DE.{time.strftime('%Y%m%dT%H%MZ', time.gmtime(at_minute(10)))}"
+    assert incident["opened_at"] == iso(at_minute(10))
     assert incident["peak"]["count"] == 6
     assert incident["surfaces_at_peak"] == {"website": 66.7, "api": 33.3}
     assert incident["symptoms_at_peak"] is None
@@ -145,34 +117,28 @@ def test_an_outage_in_one_country_opens_an_incident_for_that_country_only(data):
     assert status["state"] == "ok" and status["countries"] == []
 
 
-def _outage(data, minutes, per_minute=40):
-    for minute in minutes:
-        _submit(data, minute, per_minute)
-    drain(data, "claude")
-
-
 def test_a_service_locked_by_another_run_is_skipped_and_stepped_by_the_next(data):
-    _history(data, {"total": 120, "c:GB": 120})
+    seed_history(data, {"total": 120, "c:GB": 120})
     data.set(keys.evaluating("claude"), "another-run", ex=60)
-    result = _evaluate(data, 20)
+    result = evaluate_after(data, 20)
     assert result.skipped == ["claude"] and result.steps == 0
     assert _track(data) is None
     assert data.get(keys.evaluating("claude")) == "another-run", "a run releases only its own lock"
     data.delete(keys.evaluating("claude"))
-    assert _evaluate(data, 20).steps == 60
-    assert _track(data)["last"] == keys.MINUTE.index(_at(20))
+    assert evaluate_after(data, 20).steps == 60
+    assert _track(data)["last"] == keys.MINUTE.index(at_minute(20))
 
 
 def test_overlapping_runs_step_each_minute_exactly_once(data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 9)
-    _outage(data, range(10, 15))
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 9)
+    report_outage(data, range(10, 15))
     barrier = threading.Barrier(4)
     results = []
 
     def run():
         barrier.wait()
-        results.append(_evaluate(data, 14))
+        results.append(evaluate_after(data, 14))
 
     threads = [threading.Thread(target=run) for _ in range(4)]
     for thread in threads:
@@ -181,7 +147,7 @@ def test_overlapping_runs_step_each_minute_exactly_once(data):
         thread.join()
     track = _track(data)
     assert track["hot"] == 5, "five anomalous minutes, each stepped once"
-    assert track["run_start"] == _at(10)
+    assert track["run_start"] == at_minute(10)
     # The service's five new minutes, and the first hour of GB, which has had reports only since minute 10.
     assert sum(r.steps for r in results) == 5 + 60
     [incident] = search(data, service="claude", country="none")
@@ -189,14 +155,14 @@ def test_overlapping_runs_step_each_minute_exactly_once(data):
 
 
 def test_an_outage_during_a_pause_of_the_scheduler_is_found_with_its_onset_when_it_comes_back(data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
-    _outage(data, range(10, 20))
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
+    report_outage(data, range(10, 20))
     settings = {"RADAR_WEBHOOK_URLS": "http://127.0.0.1:9/hook", "RADAR_WEBHOOK_SECRET": "s3cret"}
-    result = _evaluate(data, 60, **settings)
+    result = evaluate_after(data, 60, **settings)
     assert result.steps == 55 + 60, "minutes 6 to 60 for the service, the last hour for GB, new since"
     [overall] = search(data, service="claude", country="none")
-    assert overall["opened_at"] == _iso(_at(10))
+    assert overall["opened_at"] == iso(at_minute(10))
     assert overall["status"] == "resolved"
     queued = Queue(keys.QUEUE, connection=queue_client(Settings.from_env())).jobs
     events = [job.description.split()[1] for job in queued if job.description.startswith("alert")]
@@ -204,21 +170,21 @@ def test_an_outage_during_a_pause_of_the_scheduler_is_found_with_its_onset_when_
 
 
 def test_catching_up_stops_an_hour_back_so_an_older_outage_is_not_replayed(data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
-    _outage(data, range(20, 40))
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
+    report_outage(data, range(20, 40))
     # Five hours later: the hour stepped (minutes 241 to 300) and its longest windows start after the outage.
-    result = _evaluate(data, 300)
+    result = evaluate_after(data, 300)
     assert result.steps == 60
-    assert _track(data)["last"] == keys.MINUTE.index(_at(300))
+    assert _track(data)["last"] == keys.MINUTE.index(at_minute(300))
     assert search(data, service="claude") == []
 
 
 def test_a_run_in_the_same_minute_as_the_last_steps_nothing(data):
-    _history(data, {"total": 120})
-    assert _evaluate(data, 30).steps == 60
-    assert _evaluate(data, 30).steps == 0
-    assert _evaluate(data, 31).steps == 1
+    seed_history(data, {"total": 120})
+    assert evaluate_after(data, 30).steps == 60
+    assert evaluate_after(data, 30).steps == 0
+    assert evaluate_after(data, 31).steps == 1
 
 
 @pytest.mark.parametrize("hours, quality", [(0, "floor"), (30, "floor"), (24 * 10, "daily"), (24 * 35, "weekly")])
@@ -228,17 +194,17 @@ def test_the_baseline_quality_says_how_much_history_there_was(data, hours, quali
             for hour in range(T0 // 3600 - hours, T0 // 3600):
                 pipe.hset(keys.bucket("claude", keys.HOUR, hour), mapping={"total": 60})
             pipe.execute()
-    _evaluate(data, 5)
+    evaluate_after(data, 5)
     status = json.loads(data.get(keys.status("claude")))
     assert status["baseline_quality"] == quality
     assert status["state"] == "ok"
 
 
 def test_an_incident_is_read_back_by_its_id(data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
-    _outage(data, range(10, 16))
-    _evaluate(data, 16)
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
+    report_outage(data, range(10, 16))
+    evaluate_after(data, 16)
     [incident] = search(data, service="claude", country="none")
     assert incident["status"] == "open"
     assert get(data, incident["id"]) == incident

@@ -1,6 +1,6 @@
 from workers import keys
 
-from .conftest import NOW, post
+from .helpers import NOW, post
 
 
 def test_a_report_is_answered_with_its_id_region_and_count(client):

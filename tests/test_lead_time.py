@@ -6,54 +6,55 @@ import pytest
 
 from workers import incidents, official
 from workers.detect import State
-from workers.drain import drain
 from workers.incidents import search
 from workers.lead import link, linked, matches, table
 from workers.poller import poll_page
 from workers.statuspage import parse_incidents
 
+from .helpers import at_minute, evaluate_after, iso, report_outage, seed_history
 from .statuspages import StatusPage, incident, incidents_doc, update
-from .test_incidents import _at, _evaluate, _history, _iso, _submit
 
 HOUR = 3600
 
 
 def _crowd(iid, opened, resolved, state="outage"):
-    return {"id": iid, "service": "claude", "opened_at": _iso(opened),
-            "resolved_at": None if resolved is None else _iso(resolved), "worst_state": state}
+    return {"id": iid, "service": "claude", "opened_at": iso(opened),
+            "resolved_at": None if resolved is None else iso(resolved), "worst_state": state}
 
 
 def _official(oid, started, resolved=None, posted=None):
-    return {"id": oid, "name": oid, "started_at": _iso(started), "posted_at": _iso(posted or started),
-            "resolved_at": None if resolved is None else _iso(resolved)}
+    return {"id": oid, "name": oid, "started_at": iso(started), "posted_at": iso(posted or started),
+            "resolved_at": None if resolved is None else iso(resolved)}
 
 
 @pytest.mark.parametrize("official, linked", [
-    (_official("overlaps", _at(20), _at(90)), True),
-    (_official("was-first", _at(0), _at(15)), True),
-    (_official("still-open", _at(-600)), True),
-    (_official("after-it-within-the-window", _at(200), _at(300)), True),
-    (_official("after-the-window", _at(10 + 361), _at(400)), False),
-    (_official("over-before-it-began", _at(-100), _at(9)), False),
+    (_official("overlaps", at_minute(20), at_minute(90)), True),
+    (_official("was-first", at_minute(0), at_minute(15)), True),
+    (_official("still-open", at_minute(-600)), True),
+    (_official("after-it-within-the-window", at_minute(200), at_minute(300)), True),
+    (_official("after-the-window", at_minute(10 + 361), at_minute(400)), False),
+    (_official("over-before-it-began", at_minute(-100), at_minute(9)), False),
 ])
 def test_an_official_incident_matches_a_crowd_incident_it_overlaps_or_that_began_shortly_before_it(official, linked):
-    assert matches(_crowd("c", _at(10), _at(30)), official, 360 * 60) is linked
+    assert matches(_crowd("c", at_minute(10), at_minute(30)), official, 360 * 60) is linked
 
 
 def test_an_open_crowd_incident_matches_an_official_incident_posted_while_it_lasts():
-    assert matches(_crowd("c", _at(10), None), _official("later", _at(10 + 600)), 60)
+    assert matches(_crowd("c", at_minute(10), None), _official("later", at_minute(10 + 600)), 60)
 
 
 def test_of_several_matches_the_one_the_vendor_posted_first_is_linked():
-    crowd = _crowd("c", _at(10), _at(30))
-    first, second = _official("a", _at(5), posted=_at(40)), _official("b", _at(20), posted=_at(25))
+    crowd = _crowd("c", at_minute(10), at_minute(30))
+    first = _official("a", at_minute(5), posted=at_minute(40))
+    second = _official("b", at_minute(20), posted=at_minute(25))
     assert link(crowd, [first, second], 3600)["id"] == "b"
 
 
 def test_the_table_lists_lead_times_and_the_incidents_the_vendor_never_acknowledged():
-    acknowledged, ignored, ongoing = (_crowd("seen", _at(10), _at(30)), _crowd("ignored", _at(1000), _at(1020)),
-                                      _crowd("ongoing", _at(5000), None))
-    posted = _official("o", _at(40), _at(120))
+    acknowledged, ignored, ongoing = (_crowd("seen", at_minute(10), at_minute(30)),
+                                      _crowd("ignored", at_minute(1000), at_minute(1020)),
+                                      _crowd("ongoing", at_minute(5000), None))
+    posted = _official("o", at_minute(40), at_minute(120))
     result = table([linked(c, [posted], 60 * 60) for c in (ongoing, ignored, acknowledged)])
     assert [(r["incident_id"], r["lead_time_seconds"]) for r in result["lead_times"]] == [
         ("ongoing", None), ("ignored", None), ("seen", 1800)]
@@ -62,36 +63,30 @@ def test_the_table_lists_lead_times_and_the_incidents_the_vendor_never_acknowled
     assert result["median_lead_time_seconds"] == 1800
 
 
-def _outage(data, minutes):
-    for minute in minutes:
-        _submit(data, minute, 40)
-    drain(data, "claude")
-
-
 def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_with_its_lead_time(app, client, data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
-    _outage(data, range(10, 30))
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
+    report_outage(data, range(10, 30))
     radar = app.extensions["radar"]
-    vendor = [update("u1", "investigating", _at(40), display=_at(12), body="We are looking into errors.")]
+    vendor = [update("u1", "investigating", at_minute(40), display=at_minute(12), body="We are looking into errors.")]
     with StatusPage() as page:
         for minute, status in ((45, None), (50, "investigating"), (80, "identified"), (130, "resolved")):
             if status == "identified":
-                vendor.insert(0, update("u2", "identified", _at(75)))
+                vendor.insert(0, update("u2", "identified", at_minute(75)))
             elif status == "resolved":
-                vendor.insert(0, update("u3", "resolved", _at(125)))
+                vendor.insert(0, update("u3", "resolved", at_minute(125)))
             if status:
                 page.publish([incident("vendor1", vendor)], {"Website": "major_outage"})
             else:
                 page.publish([])
-            _evaluate(data, minute)
-            assert poll_page(data, ["claude"], page.url, 120, 2, _at(minute)) == "ok"
-            radar.clock = lambda minute=minute: _at(minute, 30)
+            evaluate_after(data, minute)
+            assert poll_page(data, ["claude"], page.url, 120, 2, at_minute(minute)) == "ok"
+            radar.clock = lambda minute=minute: at_minute(minute, 30)
             [crowd] = client.get("/api/v1/incidents?service=claude&country=none").get_json()["incidents"]
-            assert crowd["opened_at"] == _iso(_at(10))
+            assert crowd["opened_at"] == iso(at_minute(10))
             if status is None:
                 assert crowd["official"] is None and crowd["lead_time_seconds"] is None
-                board = client.get(f"/dashboard/claude/data?range=6h&to={_iso(_at(minute))}").get_json()
+                board = client.get(f"/dashboard/claude/data?range=6h&to={iso(at_minute(minute))}").get_json()
                 assert crowd["resolved_at"] is None and "not posted by the vendor yet" in board["panels"]["incidents"]
                 continue
             assert crowd["official"]["status"] == status
@@ -100,34 +95,34 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
     linked = client.get(f"/api/v1/incidents/{crowd['id']}").get_json()
     assert linked["lead_time_seconds"] == 1800
     official = linked["official"]
-    assert official["id"] == "vendor1" and official["resolved_at"] == _iso(_at(125))
+    assert official["id"] == "vendor1" and official["resolved_at"] == iso(at_minute(125))
     assert [(u["status"], u["created_at"]) for u in official["updates"]] == [
-        ("investigating", _iso(_at(40))), ("identified", _iso(_at(75))), ("resolved", _iso(_at(125)))]
-    assert official["updates"][0]["display_at"] == _iso(_at(12))
+        ("investigating", iso(at_minute(40))), ("identified", iso(at_minute(75))), ("resolved", iso(at_minute(125)))]
+    assert official["updates"][0]["display_at"] == iso(at_minute(12))
     assert {k: v for k, v in linked.items() if k not in ("official", "lead_time_seconds")} == \
         search(data, service="claude", country="none")[0]
 
     # A second outage that the vendor never posts about.
-    _evaluate(data, 190)
-    _outage(data, range(200, 220))
-    _evaluate(data, 250)
-    radar.clock = lambda: _at(250)
+    evaluate_after(data, 190)
+    report_outage(data, range(200, 220))
+    evaluate_after(data, 250)
+    radar.clock = lambda: at_minute(250)
     answer = client.get("/api/v1/services/claude/official").get_json()
     assert [(r["opened_at"], r["lead_time_seconds"], r["official_id"]) for r in answer["lead_times"]] == [
-        (_iso(_at(200)), None, None), (_iso(_at(10)), 1800, "vendor1")]
-    assert [r["opened_at"] for r in answer["never_acknowledged"]] == [_iso(_at(200))]
+        (iso(at_minute(200)), None, None), (iso(at_minute(10)), 1800, "vendor1")]
+    assert [r["opened_at"] for r in answer["never_acknowledged"]] == [iso(at_minute(200))]
     assert answer["median_lead_time_seconds"] == 1800
     assert answer["components"] == [{"id": "c0", "name": "Website", "status": "major_outage"}]
     assert answer["statuspage_api"] == "https://status.anthropic.com" and answer["error"] is None
 
     # The dashboard: the vendor's posts on the spike chart, the lead time on the incident, the disagreement.
-    board = client.get(f"/dashboard/claude/data?range=6h&to={_iso(_at(250))}").get_json()
+    board = client.get(f"/dashboard/claude/data?range=6h&to={iso(at_minute(250))}").get_json()
     notes = [a["text"] for a in board["figures"]["spike"]["layout"]["annotations"]]
     assert [n for n in notes if n.split()[0] in ("Investigating", "Identified", "Resolved")] == [
-        f"Investigating {_iso(_at(40))[11:16]}", f"Identified {_iso(_at(75))[11:16]}",
-        f"Resolved {_iso(_at(125))[11:16]}"]
+        f"Investigating {iso(at_minute(40))[11:16]}", f"Identified {iso(at_minute(75))[11:16]}",
+        f"Resolved {iso(at_minute(125))[11:16]}"]
     assert "the crowd knew 30 min earlier" in board["panels"]["incidents"]
-    assert f"identified (“Elevated errors”) at <time datetime=\"{_iso(_at(75))}\">" in board["panels"]["spike"]
+    assert f"identified (“Elevated errors”) at <time datetime=\"{iso(at_minute(75))}\">" in board["panels"]["spike"]
     assert "not posted by the vendor</td>" in board["panels"]["incidents"], "no 'yet' once it is over"
     assert ("Over its last 2 service-wide incidents the crowd knew a median 30 min before the official status page "
             "posted;\n  1 resolved without a post from the vendor.") in board["panels"]["incidents"]
@@ -165,7 +160,7 @@ def _stored_outages(data, onsets):
 
 
 def test_the_lead_time_table_holds_the_incidents_with_an_onset_from_to_and_at_most_limit(client, data):
-    onsets = [_at(0), _at(600), _at(1200), _at(1800)]
+    onsets = [at_minute(0), at_minute(600), at_minute(1200), at_minute(1800)]
     _stored_outages(data, onsets)
 
     def listed(query):
@@ -173,10 +168,10 @@ def test_the_lead_time_table_holds_the_incidents_with_an_onset_from_to_and_at_mo
         return [row["official_id"] for row in answer["lead_times"]]
 
     assert listed("") == ["vendor3", "vendor2", "vendor1", "vendor0"]
-    assert listed(f"from={_iso(_at(600))}&to={_iso(_at(1800))}") == ["vendor2", "vendor1"]
-    assert listed(f"from={int(_at(1200))}") == ["vendor3", "vendor2"]
+    assert listed(f"from={iso(at_minute(600))}&to={iso(at_minute(1800))}") == ["vendor2", "vendor1"]
+    assert listed(f"from={int(at_minute(1200))}") == ["vendor3", "vendor2"]
     assert listed("limit=3") == ["vendor3", "vendor2", "vendor1"]
-    assert listed(f"to={_iso(_at(1800))}&limit=1") == ["vendor2"]
+    assert listed(f"to={iso(at_minute(1800))}&limit=1") == ["vendor2"]
 
 
 @pytest.mark.parametrize("query, field", [

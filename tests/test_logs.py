@@ -1,7 +1,6 @@
 """Structured logs: one JSON object per line, a request id on each line of a request, no client address."""
 from __future__ import annotations
 
-import io
 import json
 import logging
 import socket
@@ -12,27 +11,9 @@ import pytest
 
 from aggregator import logs
 
-from .conftest import post, web_server
+from .helpers import post, web_server
 
 CLIENT = "81.2.69.142"
-
-
-@pytest.fixture
-def lines(app):
-    """What the app logs while a test runs, formatted as `web` formats it: a list of parsed JSON lines."""
-    stream = io.StringIO()
-    handler = logging.StreamHandler(stream)
-    handler.setFormatter(logs.JsonFormatter())
-    handler.addFilter(logs.RequestIdFilter())
-    root = logging.getLogger()
-    level = root.level
-    root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    try:
-        yield lambda: [json.loads(line) for line in stream.getvalue().splitlines()]
-    finally:
-        root.removeHandler(handler)
-        root.setLevel(level)
 
 
 def test_a_request_gets_a_new_request_id_in_its_response_and_its_access_line(client, lines):

@@ -19,7 +19,7 @@ from aggregator.store_metrics import open_incidents
 from workers import keys, stats
 from workers.poller import poll_pages
 
-from .conftest import NOW, post, web_server
+from .helpers import NOW, post, web_server
 from .statuspages import StatusPage
 
 

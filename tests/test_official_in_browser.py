@@ -9,10 +9,8 @@ import pytest
 from workers import official
 from workers.poller import poll_page
 
-from .conftest import set_state
+from .helpers import at_minute, evaluate_after, iso, report_outage, seed_history, set_state
 from .statuspages import StatusPage, incident, update
-from .test_incidents import _at, _evaluate, _history, _iso
-from .test_lead_time import _outage
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -32,26 +30,28 @@ def page(browser):
 @pytest.fixture
 def vendor_caught_up(data):
     """A crowd outage from minute 10 to 30; the vendor posts at 40 (shown as 12), 75, 80 and 125."""
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
-    _outage(data, range(10, 30))
-    posts = [update("u4", "resolved", _at(125)), update("u3", "monitoring", _at(80)),
-             update("u2", "identified", _at(75)), update("u1", "investigating", _at(40), display=_at(12))]
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
+    report_outage(data, range(10, 30))
+    posts = [update("u4", "resolved", at_minute(125)), update("u3", "monitoring", at_minute(80)),
+             update("u2", "identified", at_minute(75)),
+             update("u1", "investigating", at_minute(40), display=at_minute(12))]
     with StatusPage() as status_page:
         status_page.publish([incident("vendor1", posts, name="Elevated errors on claude.ai")],
                             {"claude.ai": "operational", "Claude API": "operational"})
-        assert poll_page(data, ["claude"], status_page.url, 120, 2, _at(130)) == "ok"
-    _evaluate(data, 250)
+        assert poll_page(data, ["claude"], status_page.url, 120, 2, at_minute(130)) == "ok"
+    evaluate_after(data, 250)
 
 
 def test_the_vendors_posts_are_marked_on_the_spike_chart_and_the_incident_shows_the_lead_time(
         page, live_server, vendor_caught_up):
     ARTIFACTS.mkdir(exist_ok=True)
-    page.goto(f"{live_server}/dashboard/claude?range=6h&to={_iso(_at(250))}")
+    page.goto(f"{live_server}/dashboard/claude?range=6h&to={iso(at_minute(250))}")
     page.wait_for_function("() => document.querySelector('#spike .annotation') !== null")
     notes = page.locator("#spike .annotation-text").all_text_contents()
-    posts = (("Investigating", _at(40)), ("Identified", _at(75)), ("Monitoring", _at(80)), ("Resolved", _at(125)))
-    assert [n for n in notes if n.split()[0] in dict(posts)] == [f"{status} {_iso(at)[11:16]}" for status, at in posts]
+    posts = (("Investigating", at_minute(40)), ("Identified", at_minute(75)), ("Monitoring", at_minute(80)),
+             ("Resolved", at_minute(125)))
+    assert [n for n in notes if n.split()[0] in dict(posts)] == [f"{status} {iso(at)[11:16]}" for status, at in posts]
     overlaps = page.evaluate("""() => {
         const boxes = [...document.querySelectorAll('#spike g.annotation')].map(a => [a.textContent,
                                                                                     a.getBoundingClientRect()]);
@@ -61,7 +61,7 @@ def test_the_vendors_posts_are_marked_on_the_spike_chart_and_the_incident_shows_
     assert overlaps == [], "labels drawn over one another"
     lines = page.evaluate("() => document.getElementById('spike')._fullLayout.shapes"
                           ".filter(s => s.type === 'line').map(s => s.x0)")
-    assert lines == [_iso(at) for _, at in posts]
+    assert lines == [iso(at) for _, at in posts]
     with urllib.request.urlopen(f"{live_server}/api/v1/incidents?service=claude&country=none") as answer:
         [crowd] = json.load(answer)["incidents"]
     assert crowd["official"]["id"] == "vendor1" and crowd["lead_time_seconds"] > 0

@@ -7,7 +7,7 @@ import pytest
 
 from aggregator import create_app
 
-from .conftest import TEST_GEOIP, post
+from .helpers import TEST_GEOIP, post
 
 BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
 

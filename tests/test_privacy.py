@@ -3,24 +3,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import zlib
 
 import pytest
-import redis
 
 from aggregator import create_app
 from aggregator.identity import SALT_TTL, Reporters, hmac_hex, keyed_sha256
 from workers import keys
 
-from .conftest import NOW, TEST_GEOIP
+from .helpers import CLIENTS, NOW, PROXIES, TEST_GEOIP, decompressed, everything_stored, leaks, post_from_everyone
 
 DAY = 86400
-
-# Every address a request below carries: clients (IPv4, IPv6, private, behind a proxy) and the proxies.
-CLIENTS = ["81.2.69.142", "2001:218::1", "216.160.83.56", "192.168.77.201", "89.160.20.112", "2a02:cf40::7"]
-PROXIES = ["10.9.8.7", "10.9.8.6"]
-
 
 @pytest.fixture
 def app(redis_server):
@@ -29,94 +22,6 @@ def app(redis_server):
                       "RADAR_REPORT_RATE_LIMIT": "1000/minute"})
     app.extensions["radar"].clock = lambda: NOW
     return app
-
-
-def needles(address: str) -> list[bytes]:
-    """The forms an address could be stored in: as written, fully written out, and packed."""
-    ip = ipaddress.ip_address(address)
-    forms = {address.encode(), str(ip).encode(), ip.exploded.encode(), ip.packed}
-    if ip.version == 6:
-        forms.add(ip.exploded.replace(":", "").encode())
-    return sorted(forms)
-
-
-def _decompressed(value: bytes) -> list[bytes]:
-    try:
-        return [zlib.decompress(value)]
-    except zlib.error:
-        return []
-
-
-def everything_stored(server_url: str) -> tuple[list[bytes], dict[bytes, str]]:
-    """Every key name, value, field name, member, score, stream id and group of every database."""
-    blobs: list[bytes] = []
-    types: dict[bytes, str] = {}
-    with redis.Redis.from_url(server_url) as conn:
-        databases = [int(name[2:]) for name in conn.info("keyspace")]
-    for db in databases:
-        with redis.Redis.from_url(server_url, db=db) as r:
-            for key in r.scan_iter(count=1000):
-                kind = r.type(key).decode()
-                types[key] = kind
-                blobs.append(key)
-                if kind == "string":
-                    blobs.append(r.get(key) or b"")
-                elif kind == "hash":
-                    for name, value in r.hgetall(key).items():
-                        blobs += [name, value]
-                        if key.startswith(b"rq:job:") and name == b"data":
-                            blobs += _decompressed(value)
-                elif kind == "list":
-                    blobs += r.lrange(key, 0, -1)
-                elif kind == "set":
-                    blobs += list(r.smembers(key))
-                elif kind == "zset":
-                    for member, score in r.zrange(key, 0, -1, withscores=True):
-                        blobs += [member, repr(score).encode()]
-                elif kind == "stream":
-                    for entry_id, fields in r.xrange(key):
-                        blobs.append(entry_id)
-                        for name, value in fields.items():
-                            blobs += [name, value]
-                            blobs += _decompressed(value)
-                    for group in r.xinfo_groups(key):
-                        blobs.append(group["name"])
-                        blobs += [c["name"] for c in r.xinfo_consumers(key, group["name"])]
-                else:
-                    pytest.fail(f"key {key!r} has type {kind}, which this scan does not read")
-    return blobs, types
-
-
-def leaks(blobs: list[bytes], addresses: list[str]) -> list[tuple[str, bytes]]:
-    """(address, stored value) for every stored value holding an address in any of its forms."""
-    found = []
-    for blob in blobs:
-        text = blob.decode("utf-8", errors="ignore").lower().encode()
-        for address in addresses:
-            for needle in needles(address):
-                if needle.lower() in text or needle in blob:
-                    found.append((address, blob[:200]))
-    return found
-
-
-def post_from_everyone(client):
-    reports = [
-        ("81.2.69.142", None, "firefox", {"service": "claude", "surface": "website", "symptom": "login"}),
-        ("81.2.69.142", None, "firefox", {"service": "claude", "surface": "website"}),  # a repeat: deduped
-        ("2001:218::1", None, "safari", {"service": "claude", "surface": "api", "comment": "502s everywhere"}),
-        ("192.168.77.201", None, "curl/8", {"service": "chatgpt", "surface": "mobile", "symptom": "slow"}),
-        ("10.9.8.7", "216.160.83.56, 10.9.8.6", "edge", {"service": "claude", "surface": "desktop"}),
-        ("10.9.8.7", "89.160.20.112", "chrome", {"service": "github", "surface": "website",
-                                                 "comment": "cannot push"}),
-        ("10.9.8.7", "2a02:cf40::7, 10.9.8.6", "chrome", {"service": "slack", "surface": "desktop"}),
-    ]
-    answers = []
-    for remote, forwarded, ua, body in reports:
-        headers = {"User-Agent": ua, **({"X-Forwarded-For": forwarded} if forwarded else {})}
-        response = client.post("/api/v1/reports", json=body, headers=headers, environ_base={"REMOTE_ADDR": remote})
-        assert response.status_code == 202, response.get_json()
-        answers.append(response.get_json())
-    return answers
 
 
 def test_the_addresses_are_believed_as_the_privacy_scan_assumes(client):
@@ -161,7 +66,7 @@ def test_the_scan_would_find_an_address_if_one_were_stored(client, data, redis_s
         "81.2.69.142", "2001:218::1", "192.168.77.201", "216.160.83.56"}
 
     compressed = zlib.compress(b"\x80\x05\x95 pickled ('89.160.20.112',)")
-    assert leaks(_decompressed(compressed), CLIENTS) == [("89.160.20.112", zlib.decompress(compressed)[:200])]
+    assert leaks(decompressed(compressed), CLIENTS) == [("89.160.20.112", zlib.decompress(compressed)[:200])]
 
 
 # --- the reporter hash ------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from aggregator.base.exceptions import SettingsError
 from aggregator.base.ratelimit import Window, parse
 from aggregator.base.settings import Settings
 
-from .conftest import NOW, TEST_GEOIP, post
+from .helpers import NOW, TEST_GEOIP, post
 
 REPORT = {"service": "claude", "surface": "website"}
 

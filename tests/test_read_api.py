@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from .conftest import NOW, post
+from .helpers import NOW, api_error, iso, post
 
 GB, US, UNKNOWN = "81.2.69.142", "216.160.83.56", "10.0.0.1"
 HOUR = NOW - 30
@@ -27,20 +27,10 @@ def _report(app, client, body, at=NOW, ip=GB):
     return response
 
 
-def _iso(ts):
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
 def _series(client, slug="claude", **params):
     response = client.get(f"/api/v1/services/{slug}/series", query_string=params)
     assert response.status_code == 200, response.get_data(as_text=True)
     return response
-
-
-def _error(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()["error"]
 
 
 def _tenths(shares):
@@ -82,10 +72,10 @@ def test_a_minute_series_is_zero_filled_between_reports(app, client, run_jobs):
     body = _series(client, resolution="1m", **{"from": int(HOUR - 5 * 60), "to": int(HOUR + 60)}).get_json()
     assert body["service"] == "claude"
     assert body["resolution"] == "1m"
-    assert (body["from"], body["to"]) == (_iso(HOUR - 5 * 60), _iso(HOUR + 60))
-    assert [b["time"] for b in body["buckets"]] == [_iso(HOUR + m * 60) for m in range(-5, 1)]
+    assert (body["from"], body["to"]) == (iso(HOUR - 5 * 60), iso(HOUR + 60))
+    assert [b["time"] for b in body["buckets"]] == [iso(HOUR + m * 60) for m in range(-5, 1)]
     assert [b["total"] for b in body["buckets"]] == [2, 0, 0, 0, 0, 1]
-    assert body["buckets"][1] == {"time": _iso(HOUR - 4 * 60), "total": 0, "surfaces": {}, "symptoms": {},
+    assert body["buckets"][1] == {"time": iso(HOUR - 4 * 60), "total": 0, "surfaces": {}, "symptoms": {},
                                   "countries": {}}
 
 
@@ -94,10 +84,10 @@ def test_from_and_to_may_be_unix_seconds_or_iso_8601(app, client, run_jobs):
     run_jobs()
     start, end = HOUR - 3 * 60, HOUR
     as_seconds = _series(client, **{"from": str(start), "to": str(end)}).get_json()
-    as_utc = _series(client, **{"from": _iso(start), "to": _iso(end)}).get_json()
+    as_utc = _series(client, **{"from": iso(start), "to": iso(end)}).get_json()
     # The same instant five hours behind UTC, and a time with no offset, which is taken as UTC.
     behind = datetime.fromtimestamp(start, timezone.utc).astimezone(timezone(timedelta(hours=-5))).isoformat()
-    as_offset = _series(client, **{"from": behind, "to": _iso(end).rstrip("Z")}).get_json()
+    as_offset = _series(client, **{"from": behind, "to": iso(end).rstrip("Z")}).get_json()
     assert behind.endswith("-05:00")
     assert [b["total"] for b in as_seconds["buckets"]] == [0, 1, 0]
     assert as_utc == as_seconds
@@ -171,14 +161,14 @@ def test_an_alias_in_the_path_reads_the_service_it_names(app, client, run_jobs):
 
 
 def test_a_bad_resolution_is_a_400_naming_the_field_and_the_choices(client):
-    error = _error(client.get("/api/v1/services/claude/series?resolution=5m"), 400)
+    error = api_error(client.get("/api/v1/services/claude/series?resolution=5m"), 400)
     assert error["field"] == "resolution"
     assert "1m, 15m, 1h" in error["message"]
 
 
 @pytest.mark.parametrize("field", ["from", "to"])
 def test_a_from_or_to_that_is_no_time_is_a_400_naming_the_field(client, field):
-    error = _error(client.get("/api/v1/services/claude/series", query_string={field: "yesterday"}), 400)
+    error = api_error(client.get("/api/v1/services/claude/series", query_string={field: "yesterday"}), 400)
     assert error["field"] == field
     assert "unix seconds or an ISO 8601 time" in error["message"]
 
@@ -186,12 +176,12 @@ def test_a_from_or_to_that_is_no_time_is_a_400_naming_the_field(client, field):
 @pytest.mark.parametrize("field, value", [("from", "nan"), ("from", "-inf"), ("to", "inf"),
                                           ("to", "1e12"), ("from", "-1"), ("to", "10000-01-01T00:00:00")])
 def test_a_from_or_to_that_parses_but_cannot_be_a_bucket_time_is_a_400_not_a_crash(client, field, value):
-    error = _error(client.get("/api/v1/services/claude/series", query_string={field: value}), 400)
+    error = api_error(client.get("/api/v1/services/claude/series", query_string={field: value}), 400)
     assert error["field"] == field
 
 
 def test_a_from_after_to_is_a_400_naming_from(client):
-    error = _error(client.get("/api/v1/services/claude/series",
+    error = api_error(client.get("/api/v1/services/claude/series",
                               query_string={"from": HOUR, "to": HOUR - 60}), 400)
     assert error["field"] == "from"
     assert "before 'to'" in error["message"]
@@ -205,14 +195,14 @@ def test_empty_parameters_are_the_defaults_and_the_answer_names_them(client):
 
 
 def test_a_bad_format_is_a_400_naming_the_field(client):
-    error = _error(client.get("/api/v1/services/claude/series?format=xml"), 400)
+    error = api_error(client.get("/api/v1/services/claude/series?format=xml"), 400)
     assert error["field"] == "format"
     assert "json or csv" in error["message"]
 
 
 def test_a_range_of_too_many_buckets_is_a_400_that_suggests_a_coarser_resolution(client):
     three_days = {"from": HOUR - 3 * 86400, "to": HOUR}
-    error = _error(client.get("/api/v1/services/claude/series", query_string={"resolution": "1m", **three_days}),
+    error = api_error(client.get("/api/v1/services/claude/series", query_string={"resolution": "1m", **three_days}),
                    400)
     assert error["field"] == "from"
     assert "at most 2880" in error["message"] and "coarser resolution" in error["message"]
@@ -221,7 +211,7 @@ def test_a_range_of_too_many_buckets_is_a_400_that_suggests_a_coarser_resolution
 
 @pytest.mark.parametrize("endpoint", ["series", "summary"])
 def test_an_unknown_slug_is_a_json_404_suggesting_the_closest_service(client, endpoint):
-    error = _error(client.get(f"/api/v1/services/claud/{endpoint}"), 404)
+    error = api_error(client.get(f"/api/v1/services/claud/{endpoint}"), 404)
     assert error["code"] == "unknown_service"
     assert "did you mean: claude" in error["message"]
 
@@ -272,5 +262,5 @@ def test_a_window_of_two_days_is_answered_at_a_coarser_resolution(client, window
 
 @pytest.mark.parametrize("window", ["1w", "0h", "h", "soon", "9999d", "١h"])
 def test_a_bad_window_is_a_400_naming_the_field(client, window):
-    error = _error(client.get(f"/api/v1/services/claude/summary?window={window}"), 400)
+    error = api_error(client.get(f"/api/v1/services/claude/summary?window={window}"), 400)
     assert error["field"] == "window"

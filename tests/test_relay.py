@@ -4,7 +4,7 @@ from aggregator import create_app, metrics
 from aggregator.api import batch as relay_module
 from workers import keys
 
-from .conftest import NOW
+from .helpers import NOW
 
 KEY = "relay-key-0123456789abcdef"
 

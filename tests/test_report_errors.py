@@ -6,21 +6,14 @@ from rq import Queue
 
 from workers import keys
 
-from .conftest import post
+from .helpers import api_error, post
 
 SURFACES = ("website", "desktop", "mobile", "api")
 SYMPTOMS = ("login", "errors", "slow", "blank_response", "other")
 
 
-def _error(response, status):
-    """The error object of a JSON error answer with `status`."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()["error"]
-
-
 def test_an_unknown_service_names_the_closest_slug(client):
-    error = _error(post(client, {"service": "clade", "surface": "website"}), 400)
+    error = api_error(post(client, {"service": "clade", "surface": "website"}), 400)
     assert error["code"] == "unknown_service"
     assert error["field"] == "service"
     assert "'clade'" in error["message"]
@@ -28,40 +21,40 @@ def test_an_unknown_service_names_the_closest_slug(client):
 
 
 def test_a_bad_surface_lists_every_surface_to_choose_from(client):
-    error = _error(post(client, {"service": "claude", "surface": "web"}), 400)
+    error = api_error(post(client, {"service": "claude", "surface": "web"}), 400)
     assert error["field"] == "surface"
     assert "'web'" in error["message"]
     assert ", ".join(SURFACES) in error["message"]
 
 
 def test_a_bad_symptom_lists_every_symptom_to_choose_from(client):
-    error = _error(post(client, {"service": "claude", "surface": "website", "symptom": "broken"}), 400)
+    error = api_error(post(client, {"service": "claude", "surface": "website", "symptom": "broken"}), 400)
     assert error["field"] == "symptom"
     assert "'broken'" in error["message"]
     assert ", ".join(SYMPTOMS) in error["message"]
 
 
 def test_a_missing_service_is_named_as_required(client):
-    error = _error(post(client, {"surface": "website"}), 400)
+    error = api_error(post(client, {"surface": "website"}), 400)
     assert error["field"] == "service"
     assert error["message"] == "'service' is required"
 
 
 def test_a_missing_surface_is_named_as_required(client):
-    error = _error(post(client, {"service": "claude"}), 400)
+    error = api_error(post(client, {"service": "claude"}), 400)
     assert error["field"] == "surface"
     assert error["message"] == "'surface' is required"
 
 
 def test_a_field_of_the_wrong_type_is_named_with_the_type_it_must_be(client):
-    error = _error(post(client, {"service": "claude", "surface": 5}), 400)
+    error = api_error(post(client, {"service": "claude", "surface": 5}), 400)
     assert error["code"] == "invalid"
     assert error["field"] == "surface"
     assert "must be a string" in error["message"]
 
 
 def test_a_comment_over_280_characters_says_how_long_it_is_and_may_be(client):
-    error = _error(post(client, {"service": "claude", "surface": "website", "comment": "x" * 281}), 400)
+    error = api_error(post(client, {"service": "claude", "surface": "website", "comment": "x" * 281}), 400)
     assert error["field"] == "comment"
     assert "281" in error["message"]
     assert "at most 280" in error["message"]
@@ -73,34 +66,34 @@ def test_a_comment_of_exactly_280_characters_is_accepted(client):
 
 def test_malformed_json_is_a_400_that_says_the_body_is_not_json(client):
     response = client.post("/api/v1/reports", data='{"service": "claude",', content_type="application/json")
-    error = _error(response, 400)
+    error = api_error(response, 400)
     assert error["code"] == "malformed_body"
     assert "not valid JSON" in error["message"]
 
 
 def test_a_json_array_body_is_a_400_asking_for_an_object(client):
-    error = _error(post(client, [{"service": "claude", "surface": "website"}]), 400)
+    error = api_error(post(client, [{"service": "claude", "surface": "website"}]), 400)
     assert error["field"] is None
     assert "must be a JSON object" in error["message"]
 
 
 def test_a_body_over_4096_bytes_is_a_413_in_the_json_shape(client):
     body = json.dumps({"service": "claude", "surface": "website", "comment": "x" * 4100})
-    error = _error(client.post("/api/v1/reports", data=body, content_type="application/json"), 413)
+    error = api_error(client.post("/api/v1/reports", data=body, content_type="application/json"), 413)
     assert error["code"] == "request_entity_too_large"
     assert "4096 bytes" in error["message"]
 
 
 def test_a_text_plain_body_is_a_415_naming_the_types_to_send(client):
     response = client.post("/api/v1/reports", data="claude website", content_type="text/plain")
-    error = _error(response, 415)
+    error = api_error(response, 415)
     assert error["code"] == "unsupported_media_type"
     assert "application/json or a form" in error["message"]
     assert "'text/plain'" in error["message"]
 
 
 def test_get_on_the_reports_endpoint_is_a_405_in_the_json_shape(client):
-    error = _error(client.get("/api/v1/reports"), 405)
+    error = api_error(client.get("/api/v1/reports"), 405)
     assert error["code"] == "method_not_allowed"
 
 
@@ -109,7 +102,7 @@ def test_a_405_names_the_methods_that_are_allowed(client):
 
 
 def test_an_unknown_url_under_the_api_is_a_404_in_the_json_shape(client):
-    error = _error(client.get("/api/v1/no-such-endpoint"), 404)
+    error = api_error(client.get("/api/v1/no-such-endpoint"), 404)
     assert error["code"] == "not_found"
 
 

@@ -3,7 +3,7 @@ import time
 
 from workers import keys
 
-from .conftest import NOW, post
+from .helpers import NOW, post
 
 
 def test_every_key_but_the_intake_streams_has_a_ttl(client, data, run_jobs):

@@ -5,16 +5,7 @@ from aggregator import create_app
 from aggregator.security import content_security_policy
 from workers import manual
 
-from .conftest import NOW, TEST_GEOIP
-from .test_status_api import _store
-
-SCRIPT = "<script>alert('name')</script>"
-IMAGE = "<img src=x onerror=alert('note')>"
-HOSTILE_CATALOG = f"""
-[[service]]
-slug = "hostile"
-name = "{SCRIPT} {IMAGE}"
-"""
+from .helpers import HOSTILE_CATALOG, IMAGE, NOW, SCRIPT, TEST_GEOIP, store_incident
 
 
 @pytest.mark.parametrize("path", ["/", "/claude", "/api/v1/services", "/api/v1/docs", "/api/v1/openapi.json",
@@ -50,7 +41,7 @@ def hostile(redis_server, tmp_path):
     app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_SERVICES_FILE": str(path)})
     app.extensions["radar"].clock = lambda: NOW
     data = app.extensions["radar"].data
-    incident = _store(data, "hostile", NOW - 3600)
+    incident = store_incident(data, "hostile", NOW - 3600)
     manual.add_note(data, incident["id"], f"{SCRIPT} {IMAGE}", NOW)
     return app.test_client()
 

@@ -8,7 +8,7 @@ from aggregator import metrics
 from aggregator.serving.shedding import Shedding
 from workers import keys
 
-from .conftest import web_server
+from .helpers import web_server
 
 REPORT = json.dumps({"service": "claude", "surface": "website"}).encode()
 PROBES = ("/healthz", "/metrics")

@@ -1,27 +1,12 @@
 """The status and incident endpoints: shapes, filters, ordering, and the 400/404 answers."""
-import time
 
 import pytest
 
 from workers import incidents
-from workers.buckets import Bucket
-from workers.detect import State
 
-from .test_incidents import T0, _at, _evaluate, _history, _iso, _outage
+from .helpers import T0, api_error, at_minute, evaluate_after, iso, report_outage, seed_history, store_incident
 
 DAY = 86400
-
-
-def _store(data, slug, onset, country=None, state="outage", resolved=None):
-    """An incident record as the evaluate job writes it."""
-    incident = incidents.open_incident(slug, country, State(state), onset, onset + 120)
-    incidents.observe(incident, Bucket(int(onset), total=40, surfaces={"website": 30, "api": 10}), 40, 2.0)
-    if resolved is not None:
-        incidents.resolve(incident, resolved)
-    with data.pipeline(transaction=False) as pipe:
-        incidents.save(pipe, incident, time.time())
-        pipe.execute()
-    return incident
 
 
 @pytest.fixture
@@ -29,11 +14,11 @@ def stored(data):
     """Five incidents over five days: two services, one country, open and resolved, degraded and outage."""
     base = T0 - 5 * DAY
     return {
-        "old": _store(data, "claude", base, state="degraded", resolved=base + 3600),
-        "de": _store(data, "claude", base + DAY, country="DE", resolved=base + DAY + 1800),
-        "gpt": _store(data, "chatgpt", base + 2 * DAY, resolved=base + 2 * DAY + 600),
-        "mid": _store(data, "claude", base + 3 * DAY, resolved=base + 3 * DAY + 900),
-        "now": _store(data, "claude", base + 4 * DAY, state="degraded"),
+        "old": store_incident(data, "claude", base, state="degraded", resolved=base + 3600),
+        "de": store_incident(data, "claude", base + DAY, country="DE", resolved=base + DAY + 1800),
+        "gpt": store_incident(data, "chatgpt", base + 2 * DAY, resolved=base + 2 * DAY + 600),
+        "mid": store_incident(data, "claude", base + 3 * DAY, resolved=base + 3 * DAY + 900),
+        "now": store_incident(data, "claude", base + 4 * DAY, state="degraded"),
     }
 
 
@@ -41,12 +26,6 @@ def _ids(client, **params):
     response = client.get("/api/v1/incidents", query_string=params)
     assert response.status_code == 200, response.get_data(as_text=True)
     return [i["id"] for i in response.get_json()["incidents"]]
-
-
-def _error(response, status):
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == "application/json"
-    return response.get_json()["error"]
 
 
 # --- status
@@ -59,36 +38,36 @@ def test_a_service_never_evaluated_is_ok_with_nothing_known(client):
 
 
 def test_the_status_of_a_service_in_an_outage_names_its_incident_and_countries(client, data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
-    _outage(data, range(10, 16))
-    _evaluate(data, 15)
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
+    report_outage(data, range(10, 16))
+    evaluate_after(data, 15)
     body = client.get("/api/v1/services/Anthropic/status").get_json()
     [incident] = incidents.search(data, service="claude", country="none")
     assert body["service"] == "claude"
     assert body["state"] == "outage"
     assert body["incident_id"] == incident["id"]
-    assert body["since"] == _iso(_at(10))
+    assert body["since"] == iso(at_minute(10))
     assert body["current"] == 40 and body["baseline"] == 2.0 and body["score"] > 12
     assert body["baseline_quality"] == "weekly"
-    assert body["evaluated_at"] == _iso(_at(16, 15))
+    assert body["evaluated_at"] == iso(at_minute(16, 15))
     [gb] = body["countries"]
     assert gb["country"] == "GB" and gb["state"] == "outage" and gb["incident_id"].startswith("claude.GB.")
 
 
 def test_the_status_of_every_service_comes_in_one_call_in_catalog_order(app, client, data):
-    _history(data, {"total": 120, "c:GB": 120})
-    _evaluate(data, 5)
+    seed_history(data, {"total": 120, "c:GB": 120})
+    evaluate_after(data, 5)
     services = client.get("/api/v1/status").get_json()["services"]
     assert [s["service"] for s in services] == app.extensions["radar"].catalog.slugs
     by_slug = {s["service"]: s for s in services}
-    assert by_slug["claude"]["evaluated_at"] == _iso(_at(6, 15))
+    assert by_slug["claude"]["evaluated_at"] == iso(at_minute(6, 15))
     assert by_slug["claude"]["baseline_quality"] == "weekly"
     assert by_slug["chatgpt"]["state"] == "ok" and by_slug["chatgpt"]["evaluated_at"] is None
 
 
 def test_the_status_of_an_unknown_service_is_a_404(client):
-    error = _error(client.get("/api/v1/services/nope/status"), 404)
+    error = api_error(client.get("/api/v1/services/nope/status"), 404)
     assert error["code"] == "unknown_service"
 
 
@@ -115,7 +94,7 @@ def test_incidents_are_filtered_by_status_or_by_the_worst_state_reached(client, 
 
 
 def test_incidents_are_filtered_by_onset_from_inclusive_to_exclusive(client, stored):
-    start = _iso(incidents.onset_of(stored["de"]))
+    start = iso(incidents.onset_of(stored["de"]))
     end = incidents.onset_of(stored["mid"])
     assert _ids(client, **{"from": start, "to": str(end)}) == [stored["gpt"]["id"], stored["de"]["id"]]
 
@@ -136,7 +115,7 @@ def test_an_incident_is_returned_whole_by_its_id(client, stored):
 
 @pytest.mark.parametrize("incident_id", ["claude.20200101T0000Z", "nope.20200101T0000Z", "not-an-id"])
 def test_an_unknown_incident_is_a_404_in_the_error_shape(client, incident_id):
-    error = _error(client.get(f"/api/v1/incidents/{incident_id}"), 404)
+    error = api_error(client.get(f"/api/v1/incidents/{incident_id}"), 404)
     assert error == {"code": "unknown_incident", "message": f"no incident '{incident_id}'", "field": None}
 
 
@@ -154,6 +133,6 @@ def test_an_unknown_incident_is_a_404_in_the_error_shape(client, incident_id):
     ({"country": "DE\n"}, "country"),
 ])
 def test_a_bad_query_parameter_is_a_400_naming_it(client, params, field):
-    error = _error(client.get("/api/v1/incidents", query_string=params), 400)
+    error = api_error(client.get("/api/v1/incidents", query_string=params), 400)
     assert error["field"] == field
     assert error["code"] in ("invalid", "unknown_service")

@@ -15,7 +15,7 @@ from aggregator.base.stores import queue_client
 from workers import keys, official
 from workers.poller import poll_page, poll_pages, poll_state, retry_at
 
-from .conftest import post
+from .helpers import post
 from .statuspages import StatusPage, incident, update
 
 T = time.time() // 60 * 60 - 3 * 3600

@@ -1,7 +1,7 @@
 from workers import keys
 from workers.totals import cover, last_hour, last_hour_spans
 
-from .conftest import NOW, post
+from .helpers import NOW, post
 
 
 def _minutes(spans):

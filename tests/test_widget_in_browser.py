@@ -12,7 +12,7 @@ from playwright.sync_api import expect
 from aggregator.embed import IFRAME_HEIGHT, IFRAME_WIDTH
 from workers import keys
 
-from .conftest import set_state, web_server
+from .helpers import set_state, web_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 EVIL_NAME = "Evil <img src=x onerror=alert(1)>"

@@ -1,0 +1,252 @@
+"""What the tests share besides fixtures: the clock, posting, a replayed outage, a web server, a scan of Redis."""
+from __future__ import annotations
+
+import contextlib
+import ipaddress
+import itertools
+import json
+import os
+import subprocess
+import sys
+import time
+import urllib.request
+import zlib
+from pathlib import Path
+
+import pytest
+import redis
+
+from aggregator.base.catalog import load_catalog
+from aggregator.base.settings import Settings
+from aggregator.base.stores import queue_client
+from aggregator.intake import ReportIn, submit
+from bench.stack import free_port
+from workers import incidents, keys
+from workers.buckets import Bucket
+from workers.detect import State
+from workers.drain import drain
+from workers.evaluate import evaluate, never_evaluated
+
+DATA = Path(__file__).parent / "data"
+TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
+# A fixed clock half a minute into the current hour: recent enough that bucket TTLs (set from real
+# time) keep what the tests write, fixed so that every request in a test falls in the same buckets.
+NOW = time.time() // 3600 * 3600 + 30
+UNLIMITED = {"RADAR_REPORT_RATE_LIMIT": "", "RADAR_REPORTS_PER_NETWORK": "1000000"}
+"""Settings for tests that send many reports from the few addresses the test GeoIP database places."""
+
+
+def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
+    """POST a report as JSON from a given client address."""
+    return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua},
+                       environ_base={"REMOTE_ADDR": ip}, **kwargs)
+
+
+def set_state(data, slug: str, state: str) -> None:
+    """Store a service's status record as a detection run that found `state` writes it."""
+    record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z"}
+    data.set(keys.status(slug), json.dumps(record))
+
+
+def api_error(response, status):
+    """The error object of a JSON error answer with `status`."""
+    assert response.status_code == status, response.get_data(as_text=True)
+    assert response.mimetype == "application/json"
+    return response.get_json()["error"]
+
+
+@contextlib.contextmanager
+def web_server(redis_url: str, log_dir: Path, workers: int = 1, **env):
+    """The production web server (gunicorn) in a subprocess on a free port; its output is shown if it fails."""
+    port = free_port()
+    log_path = log_dir / "web.log"
+    env = dict(os.environ, REDIS_URL=redis_url, GEOIP_DB=TEST_GEOIP, PORT=str(port),
+               **{**UNLIMITED, **env})
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", str(workers)], env=env,
+                                   stdout=log, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            urllib.request.urlopen(f"{base}/healthz", timeout=2).close()
+            break
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                process.kill()
+                pytest.fail(f"the web server did not start:\n{log_path.read_text()}")
+            time.sleep(0.1)
+    try:
+        yield base
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+
+
+# --- Markup where a name or a note belongs: it must show as text.
+
+SCRIPT = "<script>alert('name')</script>"
+IMAGE = "<img src=x onerror=alert('note')>"
+HOSTILE_CATALOG = f"""
+[[service]]
+slug = "hostile"
+name = "{SCRIPT} {IMAGE}"
+"""
+
+
+# --- An outage replayed through intake, drain and the evaluate job, on a clock run forward minute by minute.
+
+# Thirty hours ago, on the hour: minute buckets get their expiry from real time and live 48 hours, so the
+# scenario must stay within the last two days; history before T0 goes straight into the hourly buckets.
+T0 = int((time.time() - 30 * 3600) // 3600 * 3600)
+CATALOG = load_catalog(os.path.join("aggregator", "services.toml"))
+CLAUDE = CATALOG.get("claude")
+_reporters = itertools.count()
+
+
+def iso(ts):
+    """A timestamp as the API writes it."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
+
+
+def at_minute(minute, second=0):
+    """The time `minute` minutes and `second` seconds after T0."""
+    return T0 + minute * 60 + second
+
+
+def seed_history(data, per_hour, slug="claude", weeks=5):
+    """Hourly buckets for the weeks before T0, every hour alike: what the baseline is learned from."""
+    with data.pipeline(transaction=False) as pipe:
+        for hour in range(T0 // 3600 - weeks * 168, T0 // 3600):
+            pipe.hset(keys.bucket(slug, keys.HOUR, hour), mapping=per_hour)
+        pipe.execute()
+
+
+def submit_reports(data, minute, count, surface="website", region="GB-ENG", slug="claude"):
+    """`count` counted reports from distinct reporters, written to the intake stream during `minute`."""
+    report = ReportIn(CATALOG.get(slug), surface)
+    for n in range(count):
+        submit(data, report, f"reporter-{next(_reporters)}", region,
+               at_minute(minute, 1 + n * 50 / max(count, 1)), 900)
+
+
+def evaluate_after(data, minute, services=(CLAUDE,), **settings):
+    """One run of the detector just after `minute` has completed."""
+    return evaluate(data, queue_client(Settings.from_env(**settings)), Settings.from_env(**settings),
+                    list(services), at_minute(minute + 1, 15))
+
+
+def report_outage(data, minutes, per_minute=40):
+    """`per_minute` reports of claude in each of `minutes`, drained into the buckets."""
+    for minute in minutes:
+        submit_reports(data, minute, per_minute)
+    drain(data, "claude")
+
+
+def store_incident(data, slug, onset, country=None, state="outage", resolved=None):
+    """An incident record as the evaluate job writes it."""
+    incident = incidents.open_incident(slug, country, State(state), onset, onset + 120)
+    incidents.observe(incident, Bucket(int(onset), total=40, surfaces={"website": 30, "api": 10}), 40, 2.0)
+    if resolved is not None:
+        incidents.resolve(incident, resolved)
+    with data.pipeline(transaction=False) as pipe:
+        incidents.save(pipe, incident, time.time())
+        pipe.execute()
+    return incident
+
+
+# --- Every client address a request carries, and a scan of everything Redis holds for any form of one.
+
+# Clients (IPv4, IPv6, private, behind a proxy) and the proxies.
+CLIENTS = ["81.2.69.142", "2001:218::1", "216.160.83.56", "192.168.77.201", "89.160.20.112", "2a02:cf40::7"]
+PROXIES = ["10.9.8.7", "10.9.8.6"]
+
+
+def post_from_everyone(client):
+    """A report from every one of CLIENTS, directly or through PROXIES; the answers."""
+    reports = [
+        ("81.2.69.142", None, "firefox", {"service": "claude", "surface": "website", "symptom": "login"}),
+        ("81.2.69.142", None, "firefox", {"service": "claude", "surface": "website"}),  # a repeat: deduped
+        ("2001:218::1", None, "safari", {"service": "claude", "surface": "api", "comment": "502s everywhere"}),
+        ("192.168.77.201", None, "curl/8", {"service": "chatgpt", "surface": "mobile", "symptom": "slow"}),
+        ("10.9.8.7", "216.160.83.56, 10.9.8.6", "edge", {"service": "claude", "surface": "desktop"}),
+        ("10.9.8.7", "89.160.20.112", "chrome", {"service": "github", "surface": "website",
+                                                 "comment": "cannot push"}),
+        ("10.9.8.7", "2a02:cf40::7, 10.9.8.6", "chrome", {"service": "slack", "surface": "desktop"}),
+    ]
+    answers = []
+    for remote, forwarded, ua, body in reports:
+        headers = {"User-Agent": ua, **({"X-Forwarded-For": forwarded} if forwarded else {})}
+        response = client.post("/api/v1/reports", json=body, headers=headers, environ_base={"REMOTE_ADDR": remote})
+        assert response.status_code == 202, response.get_json()
+        answers.append(response.get_json())
+    return answers
+
+
+def needles(address: str) -> list[bytes]:
+    """The forms an address could be stored in: as written, fully written out, and packed."""
+    ip = ipaddress.ip_address(address)
+    forms = {address.encode(), str(ip).encode(), ip.exploded.encode(), ip.packed}
+    if ip.version == 6:
+        forms.add(ip.exploded.replace(":", "").encode())
+    return sorted(forms)
+
+
+def decompressed(value: bytes) -> list[bytes]:
+    """The value zlib-decompressed, or nothing if it is not compressed."""
+    try:
+        return [zlib.decompress(value)]
+    except zlib.error:
+        return []
+
+
+def everything_stored(server_url: str) -> tuple[list[bytes], dict[bytes, str]]:
+    """Every key name, value, field name, member, score, stream id and group of every database."""
+    blobs: list[bytes] = []
+    types: dict[bytes, str] = {}
+    with redis.Redis.from_url(server_url) as conn:
+        databases = [int(name[2:]) for name in conn.info("keyspace")]
+    for db in databases:
+        with redis.Redis.from_url(server_url, db=db) as r:
+            for key in r.scan_iter(count=1000):
+                kind = r.type(key).decode()
+                types[key] = kind
+                blobs.append(key)
+                if kind == "string":
+                    blobs.append(r.get(key) or b"")
+                elif kind == "hash":
+                    for name, value in r.hgetall(key).items():
+                        blobs += [name, value]
+                        if key.startswith(b"rq:job:") and name == b"data":
+                            blobs += decompressed(value)
+                elif kind == "list":
+                    blobs += r.lrange(key, 0, -1)
+                elif kind == "set":
+                    blobs += list(r.smembers(key))
+                elif kind == "zset":
+                    for member, score in r.zrange(key, 0, -1, withscores=True):
+                        blobs += [member, repr(score).encode()]
+                elif kind == "stream":
+                    for entry_id, fields in r.xrange(key):
+                        blobs.append(entry_id)
+                        for name, value in fields.items():
+                            blobs += [name, value]
+                            blobs += decompressed(value)
+                    for group in r.xinfo_groups(key):
+                        blobs.append(group["name"])
+                        blobs += [c["name"] for c in r.xinfo_consumers(key, group["name"])]
+                else:
+                    pytest.fail(f"key {key!r} has type {kind}, which this scan does not read")
+    return blobs, types
+
+
+def leaks(blobs: list[bytes], addresses: list[str]) -> list[tuple[str, bytes]]:
+    """(address, stored value) for every stored value holding an address in any of its forms."""
+    found = []
+    for blob in blobs:
+        text = blob.decode("utf-8", errors="ignore").lower().encode()
+        for address in addresses:
+            for needle in needles(address):
+                if needle.lower() in text or needle in blob:
+                    found.append((address, blob[:200]))
+    return found
