@@ -28,6 +28,13 @@ def page():
         yield server
 
 
+@pytest.fixture
+def local_pages_on_workers(monkeypatch):
+    """Jobs read their settings from the environment: let them poll the plain-http pages on 127.0.0.1."""
+    monkeypatch.setenv("RADAR_STATUSPAGE_ALLOW_HTTP", "1")
+    monkeypatch.setenv("RADAR_STATUSPAGE_ALLOW_PRIVATE", "1")
+
+
 def _poll(data, page, now=T, slug="claude"):
     return poll_page(data, [slug], page.url, INTERVAL, 2, now)
 
@@ -172,7 +179,7 @@ def test_two_polls_of_one_page_at_the_same_time_ask_it_once(data, page):
 
 
 def test_a_hanging_and_a_garbled_page_hold_up_neither_counting_nor_detection(app, client, data, run_jobs, tmp_path,
-                                                                          monkeypatch):
+                                                                          monkeypatch, local_pages_on_workers):
     with StatusPage() as hanging, StatusPage() as garbled:
         hanging.publish([])
         hanging.delay = 5
@@ -193,7 +200,7 @@ def test_a_hanging_and_a_garbled_page_hold_up_neither_counting_nor_detection(app
 
 
 def test_the_scheduled_job_polls_every_page_of_the_catalog_on_a_worker(app, data, run_jobs, page, tmp_path,
-                                                                      monkeypatch):
+                                                                      monkeypatch, local_pages_on_workers):
     catalog = tmp_path / "services.toml"
     catalog.write_text(f'[[service]]\nslug = "claude"\nname = "Claude"\nstatuspage_api = "{page.url}"\n\n'
                        '[[service]]\nslug = "slack"\nname = "Slack"\n')
