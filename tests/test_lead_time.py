@@ -12,7 +12,7 @@ from workers.lead import link, linked, matches, table
 from workers.poller import poll_page
 from workers.statuspage import parse_incidents
 
-from .statuspages import StatusPage, incident, incidents_doc, update
+from .statuspages import LOCAL, StatusPage, incident, incidents_doc, update
 from .test_incidents import _at, _evaluate, _history, _iso, _submit
 
 HOUR = 3600
@@ -85,7 +85,7 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
             else:
                 page.publish([])
             _evaluate(data, minute)
-            assert poll_page(data, ["claude"], page.url, 120, 2, _at(minute)) == "ok"
+            assert poll_page(data, ["claude"], page.url, 120, 2, _at(minute), LOCAL) == "ok"
             radar.clock = lambda minute=minute: _at(minute, 30)
             [crowd] = client.get("/api/v1/incidents?service=claude&country=none").get_json()["incidents"]
             assert crowd["opened_at"] == _iso(_at(10))

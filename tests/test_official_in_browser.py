@@ -10,7 +10,7 @@ from workers import official
 from workers.poller import poll_page
 
 from .conftest import set_state
-from .statuspages import StatusPage, incident, update
+from .statuspages import LOCAL, StatusPage, incident, update
 from .test_incidents import _at, _evaluate, _history, _iso
 from .test_lead_time import _outage
 
@@ -40,7 +40,7 @@ def vendor_caught_up(data):
     with StatusPage() as status_page:
         status_page.publish([incident("vendor1", posts, name="Elevated errors on claude.ai")],
                             {"claude.ai": "operational", "Claude API": "operational"})
-        assert poll_page(data, ["claude"], status_page.url, 120, 2, _at(130)) == "ok"
+        assert poll_page(data, ["claude"], status_page.url, 120, 2, _at(130), LOCAL) == "ok"
     _evaluate(data, 250)
 
 

@@ -11,6 +11,7 @@ from aggregator.base.stores import data_client, queue_client
 from .drain import GATHER_SECONDS, drain
 from .evaluate import evaluate
 from .poller import poll_pages
+from .reach import Reach
 
 
 def _drain(redis, settings: Settings, slug: str, gather_seconds: float = 0.0) -> int:
@@ -48,4 +49,4 @@ def poll_status_pages(now: float | None = None) -> dict[str, str]:
     catalog = load_catalog(settings.RADAR_SERVICES_FILE, allow_http=settings.RADAR_STATUSPAGE_ALLOW_HTTP)
     with data_client(settings) as redis:
         return poll_pages(redis, list(catalog), settings.RADAR_STATUSPAGE_INTERVAL,
-                          settings.RADAR_STATUSPAGE_TIMEOUT, time.time() if now is None else now)
+                          settings.RADAR_STATUSPAGE_TIMEOUT, time.time() if now is None else now, Reach.of(settings))
