@@ -36,6 +36,11 @@ PARALLEL = 8
 _SLACK = 5  # seconds: the scheduler's runs drift a little, and a wait of one interval must not skip two
 
 
+PUBLIC_ERROR = "the status page could not be read"
+"""What the API shows of a poll that failed other than by timeout or garbage; the reason goes to the log only, since
+socket errors, addresses and status codes would tell whoever steers a page what lies behind it."""
+
+
 class PollError(Exception):
     """A page that could not be read: unreachable, refused, too slow, an HTTP error or an answer too large."""
 
@@ -136,6 +141,10 @@ def _failure(exc: Exception) -> str:
     return "garbage" if isinstance(exc, StatuspageError) else "error"
 
 
+def _public(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, (PollTimeout, StatuspageError)) else PUBLIC_ERROR
+
+
 def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float, now: float,
               reach: Reach = PUBLIC_HTTPS) -> str:
     """Poll one page for the services naming it, unless it is backing off (`waiting`) or being polled (`busy`);
@@ -155,8 +164,10 @@ def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float,
         validators, changed = _read(redis, slugs, base, state, timeout, now, reach)
     except (PollError, StatuspageError) as exc:
         failures = int(state.get("failures") or 0) + 1
-        log.warning("status page %s: %s (failure %d in a row)", base, exc, failures)
-        _record(redis, slugs, {"failures": failures, "error": str(exc), "polled_at": now,
+        # Server addresses, not clients': the log filter that hides addresses leaves this line whole.
+        log.warning("status page %s of %s: %s (failure %d in a row)", base, ", ".join(slugs), exc, failures,
+                    extra={"server_addresses": True})
+        _record(redis, slugs, {"failures": failures, "error": _public(exc), "polled_at": now,
                               "retry_at": retry_at(now, failures, interval)})
         outcome = _failure(exc)
     else:
