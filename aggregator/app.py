@@ -38,7 +38,7 @@ def build_app(config: dict | None = None) -> Flask:
     data = data_client(settings)
     app.extensions["radar"] = Radar(
         settings=settings,
-        catalog=load_catalog(settings.RADAR_SERVICES_FILE),
+        catalog=load_catalog(settings.RADAR_SERVICES_FILE, allow_http=settings.RADAR_STATUSPAGE_ALLOW_HTTP),
         data=data,
         queue=queue_client(settings),
         locator=open_locator(settings.GEOIP_DB),

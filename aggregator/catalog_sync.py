@@ -31,7 +31,7 @@ class _Followed:
 def reload() -> Catalog:
     """Read the catalog file again and tell every process; CatalogError (the old catalog kept) when it is wrong."""
     r = radar()
-    catalog = load_catalog(r.settings.RADAR_SERVICES_FILE)
+    catalog = load_catalog(r.settings.RADAR_SERVICES_FILE, allow_http=r.settings.RADAR_STATUSPAGE_ALLOW_HTTP)
     generation = r.data.incr(keys.CATALOG_GENERATION)
     r.catalog = catalog
     current_app.extensions["catalog_sync"].generation = generation
@@ -54,7 +54,7 @@ def follow(app: Flask) -> None:
     # catalog at start-up and this look, and would otherwise be missed until the next one.
     if generation != followed.generation:
         try:
-            r.catalog = load_catalog(r.settings.RADAR_SERVICES_FILE)
+            r.catalog = load_catalog(r.settings.RADAR_SERVICES_FILE, allow_http=r.settings.RADAR_STATUSPAGE_ALLOW_HTTP)
         except CatalogError as exc:
             log.error("catalog not reloaded, the old one is kept: %s", exc.message)
     followed.generation = generation

@@ -73,6 +73,8 @@ class NoAddressFilter(logging.Filter):
     """Rewrites every record so that no line carries a client's address (gunicorn logs `ip=…` on bad requests)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
+        if getattr(record, "server_addresses", False):  # a line that says so names servers only, never a client
+            return True
         message = record.getMessage()
         cleaned = scrub(message)
         if cleaned != message:

@@ -16,11 +16,14 @@ from aggregator.base.stores import data_client
 from aggregator.local_redis import start
 from workers import keys
 from workers.poller import poll_page, poll_pages
+from workers.reach import Reach
 
 TIMEOUT = 2
 PAUSE = 0.01
 """Seconds between the bytes of a trickling answer."""
 ROUNDS = 20
+LOCAL = Reach(allow_http=True, allow_private=True)
+"""The pages here are plain http on 127.0.0.1."""
 
 
 def _update(n: int, status: str, at: str) -> dict:
@@ -88,7 +91,7 @@ def main() -> None:
             small = _page(3)
             trickling, url = serve(small, pause=PAUSE)
             length = len(small["/api/v2/incidents.json"])
-            seconds, outcome = _timed(lambda: poll_page(redis, ["t"], url, 120, TIMEOUT, time.time()))
+            seconds, outcome = _timed(lambda: poll_page(redis, ["t"], url, 120, TIMEOUT, time.time(), LOCAL))
             plain, _ = _timed(lambda: urllib.request.urlopen(url + "/api/v2/incidents.json", timeout=TIMEOUT).read())
             trickling.shutdown()
             print(f"trickle, a byte every {PAUSE * 1000:g} ms ({length:,}-byte incidents.json), timeout {TIMEOUT} s: "
@@ -97,7 +100,7 @@ def main() -> None:
 
             servers = [serve(_page(50)) for _ in range(7)] + [serve({}, hang=True)]
             services = [Service(f"s{n}", f"S{n}", statuspage_api=u) for n, (_, u) in enumerate(servers)]
-            seconds, outcomes = _timed(lambda: poll_pages(redis, services, 120, TIMEOUT, time.time()))
+            seconds, outcomes = _timed(lambda: poll_pages(redis, services, 120, TIMEOUT, time.time(), LOCAL))
             print(f"8 pages, one never answering, timeout {TIMEOUT} s: all polled in {seconds:.2f} s "
                   f"({sorted(outcomes.values())})")
 
@@ -105,8 +108,8 @@ def main() -> None:
             full, conditional = [], []
             for _ in range(ROUNDS):
                 redis.delete(keys.official_poll("b"))
-                full.append(_timed(lambda: poll_page(redis, ["b"], base, 120, TIMEOUT, time.time()))[0])
-                conditional.append(_timed(lambda: poll_page(redis, ["b"], base, 120, TIMEOUT, time.time()))[0])
+                full.append(_timed(lambda: poll_page(redis, ["b"], base, 120, TIMEOUT, time.time(), LOCAL))[0])
+                conditional.append(_timed(lambda: poll_page(redis, ["b"], base, 120, TIMEOUT, time.time(), LOCAL))[0])
             print(f"a 50-incident page: full poll median {statistics.median(full) * 1000:.1f} ms, "
                   f"conditional (304) {statistics.median(conditional) * 1000:.1f} ms over {ROUNDS} rounds")
             for server, _ in servers:

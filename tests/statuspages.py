@@ -8,6 +8,11 @@ import time
 from datetime import datetime, timedelta, timezone
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
+from workers.reach import Reach
+
+LOCAL = Reach(allow_http=True, allow_private=True)
+"""What polling the pages below needs: they are plain http on 127.0.0.1."""
+
 
 def local(ts: float, hours: int = -5) -> str:
     """A time as a status page writes it: milliseconds and the page's own UTC offset."""
@@ -50,12 +55,14 @@ def summary_doc(incidents: list[dict], components: dict[str, str]) -> dict:
 class StatusPage:
     """Serves /api/v2/incidents.json and /api/v2/summary.json from `documents`, which a test may change.
 
-    Answers 304 to a matching If-None-Match, counts requests, and can hang, send garbage, or trickle an answer
-    a byte at a time (`trickle`: seconds between bytes, per path; `sent`: bytes each path's answer got out).
+    Answers 304 to a matching If-None-Match, counts requests, and can hang, send garbage, redirect (`redirects`:
+    path to Location), or trickle an answer a byte at a time (`trickle`: seconds between bytes, per path; `sent`:
+    bytes each path's answer got out).
     """
 
     def __init__(self):
         self.documents: dict[str, bytes] = {}
+        self.redirects: dict[str, str] = {}
         self.requests: list[tuple[str, str | None]] = []
         self.delay = 0.0
         self.trickle: dict[str, float] = {}
@@ -67,6 +74,12 @@ class StatusPage:
                 page.requests.append((self.path, self.headers.get("If-None-Match")))
                 if page.delay:
                     time.sleep(page.delay)
+                if self.path in page.redirects:
+                    self.send_response(302)
+                    self.send_header("Location", page.redirects[self.path])
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
                 body = page.documents.get(self.path)
                 if body is None:
                     self.send_error(404)
@@ -109,7 +122,8 @@ class StatusPage:
                 """Quiet: a poller that gave up on a slow answer has hung up, as it should."""
 
         self.server = Server(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
         self._thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
     def publish(self, incidents: list[dict], components: dict[str, str] | None = None) -> None:

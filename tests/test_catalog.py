@@ -265,6 +265,14 @@ def test_a_status_page_that_is_not_an_http_url_is_refused(tmp_path, name):
         load_catalog(str(path))
 
 
+def test_a_plain_http_statuspage_api_is_refused_naming_the_service_unless_http_is_allowed(redis_server, tmp_path):
+    path = write(tmp_path, '[[service]]\nslug = "acme"\nname = "Acme"\nstatuspage_api = "http://status.acme.example"\n')
+    assert "service 'acme'" in error_of(path) and "statuspage_api must be an https:// URL" in error_of(path)
+    app = create_app({"REDIS_URL": redis_server.url, "RADAR_SERVICES_FILE": str(path),
+                      "RADAR_STATUSPAGE_ALLOW_HTTP": "1"})
+    assert app.extensions["radar"].catalog.get("acme").statuspage_api == "http://status.acme.example"
+
+
 def test_the_shipped_catalog_polls_the_statuspage_api_of_the_pages_that_have_one(catalog):
     polled = {s.slug: s.statuspage_api for s in catalog if s.statuspage_api}
     assert polled == {"claude": "https://status.anthropic.com", "copilot": "https://www.githubstatus.com",

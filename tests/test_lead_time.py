@@ -12,7 +12,7 @@ from workers.poller import poll_page
 from workers.statuspage import parse_incidents
 
 from .helpers import at_minute, evaluate_after, iso, report_outage, seed_history
-from .statuspages import StatusPage, incident, incidents_doc, update
+from .statuspages import LOCAL, StatusPage, incident, incidents_doc, update
 
 HOUR = 3600
 
@@ -80,7 +80,7 @@ def test_an_outage_found_by_the_crowd_is_linked_to_the_vendors_later_incident_wi
             else:
                 page.publish([])
             evaluate_after(data, minute)
-            assert poll_page(data, ["claude"], page.url, 120, 2, at_minute(minute)) == "ok"
+            assert poll_page(data, ["claude"], page.url, 120, 2, at_minute(minute), LOCAL) == "ok"
             radar.clock = lambda minute=minute: at_minute(minute, 30)
             [crowd] = client.get("/api/v1/incidents?service=claude&country=none").get_json()["incidents"]
             assert crowd["opened_at"] == iso(at_minute(10))

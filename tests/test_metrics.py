@@ -20,7 +20,7 @@ from workers import keys, stats
 from workers.poller import poll_pages
 
 from .helpers import NOW, post, web_server
-from .statuspages import StatusPage
+from .statuspages import LOCAL, StatusPage
 
 
 def samples(text: str) -> dict[tuple, float]:
@@ -162,8 +162,8 @@ def test_status_page_polls_are_shown_by_page_and_outcome_each_failing_page_on_it
                     Service("github", "GitHub", statuspage_api=garbled.url),
                     Service("discord", "Discord", statuspage_api=slow.url),
                     Service("slack", "Slack", statuspage_api="http://127.0.0.1:9")]
-        first = poll_pages(data, services, 120, 1, NOW)
-        again = poll_pages(data, services, 120, 1, NOW + 120)
+        first = poll_pages(data, services, 120, 1, NOW, LOCAL)
+        again = poll_pages(data, services, 120, 1, NOW + 120, LOCAL)
     assert first == {"claude": "ok", "github": "garbage", "discord": "timeout", "slack": "error"}
     assert again == {**first, "claude": "not_modified"}
     found = scrape(client)

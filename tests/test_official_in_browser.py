@@ -10,7 +10,7 @@ from workers import official
 from workers.poller import poll_page
 
 from .helpers import at_minute, evaluate_after, iso, report_outage, seed_history, set_state
-from .statuspages import StatusPage, incident, update
+from .statuspages import LOCAL, StatusPage, incident, update
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 
@@ -39,7 +39,7 @@ def vendor_caught_up(data):
     with StatusPage() as status_page:
         status_page.publish([incident("vendor1", posts, name="Elevated errors on claude.ai")],
                             {"claude.ai": "operational", "Claude API": "operational"})
-        assert poll_page(data, ["claude"], status_page.url, 120, 2, at_minute(130)) == "ok"
+        assert poll_page(data, ["claude"], status_page.url, 120, 2, at_minute(130), LOCAL) == "ok"
     evaluate_after(data, 250)
 
 

@@ -41,6 +41,7 @@ def test_the_defaults_parse_to_the_documented_values():
     assert settings.RADAR_REPORT_RATE_LIMIT == "60/minute"
     assert settings.RADAR_LOG_FORMAT == "json"
     assert settings.PROMETHEUS_MULTIPROC_DIR == ""
+    assert (settings.RADAR_STATUSPAGE_ALLOW_HTTP, settings.RADAR_STATUSPAGE_ALLOW_PRIVATE) == (False, False)
 
 
 def test_every_setting_has_a_field_and_every_field_a_setting():
@@ -92,6 +93,8 @@ def test_an_explicit_environ_replaces_the_process_environment(monkeypatch):
     ("RADAR_COMMENTS_KEPT", "ten"),
     ("RADAR_REPORT_RATE_LIMIT", "fast"),
     ("RADAR_LOG_FORMAT", "xml"),
+    ("RADAR_STATUSPAGE_ALLOW_HTTP", "maybe"),
+    ("RADAR_STATUSPAGE_ALLOW_PRIVATE", "2"),
 ])
 def test_a_bad_value_in_the_environment_is_a_settings_error_naming_the_variable(name, value):
     error = error_of({name: value})
@@ -161,6 +164,12 @@ def test_trusted_proxies_parse_to_networks():
     assert settings.TRUSTED_PROXIES == (
         ipaddress.ip_network("10.0.0.0/8"), ipaddress.ip_network("192.0.2.7/32"),
         ipaddress.ip_network("fd00::/8"), ipaddress.ip_network("10.1.0.0/16"))
+
+
+@pytest.mark.parametrize("raw, value", [("1", True), ("true", True), (" Yes ", True), ("on", True),
+                                        ("0", False), ("false", False), ("no", False), ("", False)])
+def test_a_yes_or_no_setting_reads_the_usual_spellings(raw, value):
+    assert Settings.from_env(environ={"RADAR_STATUSPAGE_ALLOW_PRIVATE": raw}).RADAR_STATUSPAGE_ALLOW_PRIVATE is value
 
 
 def test_text_settings_are_stripped():

@@ -16,7 +16,7 @@ from workers import keys, official
 from workers.poller import poll_page, poll_pages, poll_state, retry_at
 
 from .helpers import post
-from .statuspages import StatusPage, incident, update
+from .statuspages import LOCAL, StatusPage, incident, update
 
 T = time.time() // 60 * 60 - 3 * 3600
 INTERVAL = 120
@@ -28,8 +28,15 @@ def page():
         yield server
 
 
+@pytest.fixture
+def local_pages_on_workers(monkeypatch):
+    """Jobs read their settings from the environment: let them poll the plain-http pages on 127.0.0.1."""
+    monkeypatch.setenv("RADAR_STATUSPAGE_ALLOW_HTTP", "1")
+    monkeypatch.setenv("RADAR_STATUSPAGE_ALLOW_PRIVATE", "1")
+
+
 def _poll(data, page, now=T, slug="claude"):
-    return poll_page(data, [slug], page.url, INTERVAL, 2, now)
+    return poll_page(data, [slug], page.url, INTERVAL, 2, now, LOCAL)
 
 
 def test_a_poll_stores_the_pages_incidents_and_component_statuses(data, page):
@@ -88,7 +95,7 @@ def test_a_page_that_hangs_or_sends_garbage_fails_alone(data, page):
                     Service("github", "GitHub", statuspage_api=hanging.url),
                     Service("discord", "Discord", statuspage_api=garbage.url),
                     Service("slack", "Slack")]
-        outcomes = poll_pages(data, services, INTERVAL, 0.5, T)
+        outcomes = poll_pages(data, services, INTERVAL, 0.5, T, LOCAL)
     assert outcomes == {"claude": "ok", "github": "timeout", "discord": "garbage"}
     assert len(official.between(data, "claude", T - 60, T + 60)) == 1
     assert "timed out" in poll_state(data, "github")["error"]
@@ -110,7 +117,7 @@ def test_a_page_that_trickles_its_answer_is_cut_off_at_the_timeout(data, page, p
 def test_the_timeout_holds_for_both_documents_of_a_poll_together(data, page):
     page.publish([incident("inc1", [update("u1", "investigating", T)])])
     page.delay = 0.7
-    assert poll_page(data, ["claude"], page.url, INTERVAL, 1, T) == "timeout"
+    assert poll_page(data, ["claude"], page.url, INTERVAL, 1, T, LOCAL) == "timeout"
     assert [path for path, _ in page.requests] == ["/api/v2/incidents.json", "/api/v2/summary.json"]
     assert "/api/v2/summary.json timed out" in poll_state(data, "claude")["error"]
 
@@ -119,7 +126,7 @@ def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page)
     page.publish([incident("inc1", [update("u1", "investigating", T)])], {"Copilot": "partial_outage"})
     services = [Service("github", "GitHub", statuspage_api=page.url),
                 Service("copilot", "GitHub Copilot", statuspage_api=page.url)]
-    assert poll_pages(data, services, INTERVAL, 2, T) == {"github": "ok", "copilot": "ok"}
+    assert poll_pages(data, services, INTERVAL, 2, T, LOCAL) == {"github": "ok", "copilot": "ok"}
     assert sorted(path for path, _ in page.requests) == ["/api/v2/incidents.json", "/api/v2/summary.json"]
     for slug in ("github", "copilot"):
         assert [i["id"] for i in official.between(data, slug, T - 60, T + 60)] == ["inc1"]
@@ -129,10 +136,10 @@ def test_a_page_two_services_share_is_asked_once_and_stored_for_both(data, page)
 
 def test_a_failing_page_is_tried_at_the_next_run_then_less_and_less_often(data):
     dead = "http://127.0.0.1:9"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T) == "error"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL) == "error"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL - 10) == "waiting"
-    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL) == "error"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T, LOCAL) == "error"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + INTERVAL, LOCAL) == "error"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL - 10, LOCAL) == "waiting"
+    assert poll_page(data, ["claude"], dead, INTERVAL, 1, T + 2 * INTERVAL, LOCAL) == "error"
     assert data.hget(keys.official_poll("claude"), "failures") == "3"
     assert "could not be read" in poll_state(data, "claude")["error"]
 
@@ -172,7 +179,7 @@ def test_two_polls_of_one_page_at_the_same_time_ask_it_once(data, page):
 
 
 def test_a_hanging_and_a_garbled_page_hold_up_neither_counting_nor_detection(app, client, data, run_jobs, tmp_path,
-                                                                          monkeypatch):
+                                                                          monkeypatch, local_pages_on_workers):
     with StatusPage() as hanging, StatusPage() as garbled:
         hanging.publish([])
         hanging.delay = 5
@@ -193,7 +200,7 @@ def test_a_hanging_and_a_garbled_page_hold_up_neither_counting_nor_detection(app
 
 
 def test_the_scheduled_job_polls_every_page_of_the_catalog_on_a_worker(app, data, run_jobs, page, tmp_path,
-                                                                      monkeypatch):
+                                                                      monkeypatch, local_pages_on_workers):
     catalog = tmp_path / "services.toml"
     catalog.write_text(f'[[service]]\nslug = "claude"\nname = "Claude"\nstatuspage_api = "{page.url}"\n\n'
                        '[[service]]\nslug = "slack"\nname = "Slack"\n')

@@ -11,6 +11,8 @@ import threading
 import time
 import urllib.request
 
+from .reach import Reach, SameHostRedirects
+
 
 class Deadline:
     """Time left for one or more requests, and the sockets to shut when it has run out; use it in a `with`."""
@@ -52,9 +54,17 @@ class Deadline:
             for sock in self._sockets:
                 _shut(sock)
 
-    def opener(self) -> urllib.request.OpenerDirector:
-        """A urllib opener whose connections are shut down when the time runs out; redirects are followed."""
-        return urllib.request.build_opener(_Handler(self))
+    def opener(self, reach: Reach) -> urllib.request.OpenerDirector:
+        """A urllib opener for http(s) alone, within `reach`, whose connections are shut down when the time runs out.
+
+        Built by hand rather than by build_opener: no proxy from the environment (the addresses checked would be
+        the proxy's), and no file:, ftp: or data: handlers.
+        """
+        opener = urllib.request.OpenerDirector()
+        for handler in (_Handler(self, reach), SameHostRedirects(), urllib.request.HTTPDefaultErrorHandler(),
+                        urllib.request.HTTPErrorProcessor(), urllib.request.UnknownHandler()):
+            opener.add_handler(handler)
+        return opener
 
 
 def _shut(sock: socket.socket) -> None:
@@ -66,11 +76,13 @@ def _shut(sock: socket.socket) -> None:
 
 
 class _Watched:
-    """A connection that hands its socket, once connected, to its deadline."""
+    """A connection that connects only within its reach, and hands its socket, once connected, to its deadline."""
 
-    def __init__(self, *args, deadline: Deadline, **kwargs):
+    def __init__(self, *args, deadline: Deadline, reach: Reach, **kwargs):
         super().__init__(*args, **kwargs)
         self._deadline = deadline
+        # http.client opens every connection through this, https ones too before their TLS handshake.
+        self._create_connection = reach.connect
 
     def connect(self):
         super().connect()
@@ -88,12 +100,14 @@ class _HTTPS(_Watched, http.client.HTTPSConnection):
 class _Handler(urllib.request.HTTPHandler, urllib.request.HTTPSHandler):
     """Opens http and https URLs on watched connections (and so replaces both of urllib's own handlers)."""
 
-    def __init__(self, deadline: Deadline):
+    def __init__(self, deadline: Deadline, reach: Reach):
         super().__init__()
         self._deadline = deadline
+        self._reach = reach
 
     def http_open(self, req):
-        return self.do_open(_HTTP, req, deadline=self._deadline)
+        self._reach.check_url(req.full_url)  # the poller checks too; this holds for any other use of the opener
+        return self.do_open(_HTTP, req, deadline=self._deadline, reach=self._reach)
 
     def https_open(self, req):
-        return self.do_open(_HTTPS, req, context=self._context, deadline=self._deadline)
+        return self.do_open(_HTTPS, req, context=self._context, deadline=self._deadline, reach=self._reach)

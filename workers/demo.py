@@ -200,7 +200,7 @@ def seed_catalog(settings: Settings, now: float) -> str:
     from aggregator.base.catalog import load_catalog
     from aggregator.base.stores import data_client, queue_client
 
-    services = list(load_catalog(settings.RADAR_SERVICES_FILE))
+    services = list(load_catalog(settings.RADAR_SERVICES_FILE, allow_http=settings.RADAR_STATUSPAGE_ALLOW_HTTP))
     with data_client(settings) as redis, queue_client(settings) as queue_redis:
         seeded = seed(redis, services, now)
         if seeded.outage is not None:

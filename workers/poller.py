@@ -16,6 +16,7 @@ from .deadline import Deadline
 from .evaluate import RELEASE_LOCK
 from .incidents import RETENTION
 from .official import store_components, store_incidents
+from .reach import PUBLIC_HTTPS, Reach, Refused
 from .statuspage import StatuspageError, parse_components, parse_incidents
 
 log = logging.getLogger(__name__)
@@ -35,8 +36,13 @@ PARALLEL = 8
 _SLACK = 5  # seconds: the scheduler's runs drift a little, and a wait of one interval must not skip two
 
 
+PUBLIC_ERROR = "the status page could not be read"
+"""What the API shows of a poll that failed other than by timeout or garbage; the reason goes to the log only, since
+socket errors, addresses and status codes would tell whoever steers a page what lies behind it."""
+
+
 class PollError(Exception):
-    """A page that could not be read: unreachable, too slow, an HTTP error or an answer too large."""
+    """A page that could not be read: unreachable, refused, too slow, an HTTP error or an answer too large."""
 
 
 class PollTimeout(PollError):
@@ -57,8 +63,9 @@ class Answer:
     modified: str | None
 
 
-def fetch(url: str, etag: str | None, modified: str | None, deadline: Deadline) -> Answer:
-    """GET `url` conditionally (If-None-Match / If-Modified-Since) before `deadline`; PollError says why it failed."""
+def fetch(url: str, etag: str | None, modified: str | None, deadline: Deadline, reach: Reach = PUBLIC_HTTPS) -> Answer:
+    """GET `url` conditionally (If-None-Match / If-Modified-Since) before `deadline`, within `reach`; PollError says
+    why it failed."""
     headers = {"Accept": "application/json", "User-Agent": "OutageRadar (status page poller)"}
     if etag:
         headers["If-None-Match"] = etag
@@ -68,7 +75,8 @@ def fetch(url: str, etag: str | None, modified: str | None, deadline: Deadline) 
     if deadline.over:
         raise late
     try:
-        with deadline.opener().open(urllib.request.Request(url, headers=headers),
+        reach.check_url(url)
+        with deadline.opener(reach).open(urllib.request.Request(url, headers=headers),
                                     timeout=deadline.remaining()) as response:
             body = response.read(MAX_BYTES + 1)
             etag, modified = response.headers.get("ETag"), response.headers.get("Last-Modified")
@@ -77,6 +85,8 @@ def fetch(url: str, etag: str | None, modified: str | None, deadline: Deadline) 
         if exc.code == 304:
             return Answer(None, etag, modified)
         raise PollError(f"{url} answered HTTP {exc.code}") from None
+    except Refused as exc:
+        raise PollError(f"refused: {exc}") from None
     except (OSError, http.client.HTTPException) as exc:
         # A socket timeout at the end of the time left is the deadline too.
         if deadline.over:
@@ -97,13 +107,14 @@ def retry_at(now: float, failures: int, interval: int) -> float:
     return now + wait - _SLACK if wait else now
 
 
-def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: float) -> tuple[dict, bool]:
+def _read(redis, slugs: list[str], base: str, state: dict, timeout: float, now: float,
+          reach: Reach) -> tuple[dict, bool]:
     """Read both feeds, `timeout` seconds for the two, and store what changed; the validators for the next poll,
     and whether either feed had changed."""
     validators = {}
     with Deadline(timeout) as deadline:
         answers = [(name, fetch(base.rstrip("/") + path, state.get(f"etag:{name}"), state.get(f"modified:{name}"),
-                                  deadline)) for name, path in FEEDS]
+                                  deadline, reach)) for name, path in FEEDS]
     for name, answer in answers:
         if answer.body is not None:
             found = parse_incidents(answer.body)
@@ -130,7 +141,12 @@ def _failure(exc: Exception) -> str:
     return "garbage" if isinstance(exc, StatuspageError) else "error"
 
 
-def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float, now: float) -> str:
+def _public(exc: Exception) -> str:
+    return str(exc) if isinstance(exc, (PollTimeout, StatuspageError)) else PUBLIC_ERROR
+
+
+def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float, now: float,
+              reach: Reach = PUBLIC_HTTPS) -> str:
     """Poll one page for the services naming it, unless it is backing off (`waiting`) or being polled (`busy`);
     else the poll's outcome, one of OUTCOMES.
 
@@ -145,11 +161,13 @@ def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float,
     if not redis.set(keys.official_polling(slug), token, nx=True, ex=int(timeout + 60)):
         return "busy"
     try:
-        validators, changed = _read(redis, slugs, base, state, timeout, now)
+        validators, changed = _read(redis, slugs, base, state, timeout, now, reach)
     except (PollError, StatuspageError) as exc:
         failures = int(state.get("failures") or 0) + 1
-        log.warning("status page %s: %s (failure %d in a row)", base, exc, failures)
-        _record(redis, slugs, {"failures": failures, "error": str(exc), "polled_at": now,
+        # Server addresses, not clients': the log filter that hides addresses leaves this line whole.
+        log.warning("status page %s of %s: %s (failure %d in a row)", base, ", ".join(slugs), exc, failures,
+                    extra={"server_addresses": True})
+        _record(redis, slugs, {"failures": failures, "error": _public(exc), "polled_at": now,
                               "retry_at": retry_at(now, failures, interval)})
         outcome = _failure(exc)
     else:
@@ -162,7 +180,8 @@ def poll_page(redis, slugs: list[str], base: str, interval: int, timeout: float,
     return outcome
 
 
-def poll_pages(redis, services, interval: int, timeout: float, now: float) -> dict[str, str]:
+def poll_pages(redis, services, interval: int, timeout: float, now: float,
+               reach: Reach = PUBLIC_HTTPS) -> dict[str, str]:
     """Poll every page named as a Statuspage API, several at once; one page's trouble stays its own."""
     pages: dict[str, list[str]] = {}
     for service in services:
@@ -172,7 +191,7 @@ def poll_pages(redis, services, interval: int, timeout: float, now: float) -> di
     def one(page: tuple[str, list[str]]) -> str:
         base, slugs = page
         try:
-            return poll_page(redis, slugs, base, interval, timeout, now)
+            return poll_page(redis, slugs, base, interval, timeout, now, reach)
         except Exception:  # a bug or a Redis error in one page's poll must not end the others' threads
             log.exception("polling the status page %s failed", base)
             return "error"

@@ -76,7 +76,7 @@ def _strings(entry: dict, name: str, slug: str, path: str) -> tuple[str, ...]:
 
 
 def _url(entry: dict, name: str, slug: str, path: str) -> str | None:
-    """An optional http(s) URL: the status page is rendered as a link (a javascript: URL would run) and polled."""
+    """An optional http(s) URL: the status page is rendered as a link (a javascript: URL would run)."""
     value = entry.get(name)
     if value is None:
         return None
@@ -85,8 +85,18 @@ def _url(entry: dict, name: str, slug: str, path: str) -> str | None:
     return value
 
 
-def load_catalog(path: str) -> Catalog:
-    """Read and check a catalog file; CatalogError says what is wrong and where."""
+def _polled_url(entry: dict, slug: str, path: str, allow_http: bool) -> str | None:
+    """The optional statuspage_api: polled, so https only unless plain http is allowed (the poller refuses it too)."""
+    value = _url(entry, "statuspage_api", slug, path)
+    if value is not None and not allow_http and not value.startswith("https://"):
+        raise CatalogError(f"service '{slug}' in {path}: statuspage_api must be an https:// URL "
+                           "(http:// only with RADAR_STATUSPAGE_ALLOW_HTTP=1)")
+    return value
+
+
+def load_catalog(path: str, allow_http: bool = False) -> Catalog:
+    """Read and check a catalog file, http:// status page APIs only if `allow_http`; CatalogError says what is wrong
+    and where."""
     try:
         with open(path, "rb") as fh:
             data = tomllib.load(fh)
@@ -113,7 +123,7 @@ def load_catalog(path: str) -> Catalog:
             name=str(entry.get("name", slug)),
             aliases=tuple(a.lower() for a in aliases),
             status_page=_url(entry, "status_page", slug, path),
-            statuspage_api=_url(entry, "statuspage_api", slug, path),
+            statuspage_api=_polled_url(entry, slug, path, allow_http),
             webhooks=webhooks,
             slack_webhooks=slack,
         ))

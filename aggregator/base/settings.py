@@ -69,6 +69,15 @@ def _urls(raw: str) -> tuple:
     return urls
 
 
+def _flag(raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError("must be 1 or 0 (true or false)")
+
+
 def _text(raw: str) -> str:
     return raw.strip()
 
@@ -186,6 +195,13 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds one poll of a status page may take for both its documents, however slowly it answers"),
     Setting("RADAR_STATUSPAGE_MATCH_MINUTES", "360", _positive_int,
             "an official incident is linked to a crowd incident that began up to this many minutes before it"),
+    Setting("RADAR_STATUSPAGE_ALLOW_HTTP", "0", _flag,
+            "1: a status page may be polled over plain http:// (catalog and redirects); 0: https:// only, since "
+            "anyone on the path of a plain request could rewrite the page's answer"),
+    Setting("RADAR_STATUSPAGE_ALLOW_PRIVATE", "0", _flag,
+            "1: the poller may connect to private, loopback, link-local and other non-public addresses (a page on "
+            "your own network); 0: refused, so that a catalog page, its redirects or its DNS cannot make the poller "
+            "probe internal hosts and ports"),
 )
 
 
@@ -226,6 +242,8 @@ class Settings:
     RADAR_STATUSPAGE_INTERVAL: int
     RADAR_STATUSPAGE_TIMEOUT: int
     RADAR_STATUSPAGE_MATCH_MINUTES: int
+    RADAR_STATUSPAGE_ALLOW_HTTP: bool
+    RADAR_STATUSPAGE_ALLOW_PRIVATE: bool
 
     @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None, **overrides: Any) -> "Settings":
