@@ -7,11 +7,11 @@ import time
 import pytest
 
 from aggregator import logs
+from bench.stack import free_port
 from workers import keys, official
 from workers.poller import PUBLIC_ERROR, poll_page, poll_state
 from workers.reach import Reach, public
 
-from .conftest import free_port
 from .statuspages import LOCAL, StatusPage, incident, update
 
 T = time.time() // 60 * 60 - 3 * 3600
