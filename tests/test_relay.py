@@ -40,7 +40,7 @@ def test_a_batch_is_counted_exactly_once_per_report(relay, data, run_jobs):
 
 
 def test_relayed_text_reaches_the_stream_exactly_and_each_id_names_its_own_entry(relay, data):
-    comments = ["Ünïcode ✓ 🚨", 'quotes " and \\ backslash', "tab\there, new\nline", "nul \u0000 inside", ""]
+    comments = ["Ünïcode ✓ 🚨", 'quotes " and \\ backslash', "new\nline", "no\u00a0break\u3000space", ""]
     reports = [_report(n, comment=text, symptom="login" if text else "") for n, text in enumerate(comments)]
     ids = _send(relay, reports).get_json()["ids"]
     for entry_id, text in zip(ids, comments):
@@ -125,6 +125,8 @@ def test_text_no_store_can_hold_is_refused_naming_its_field(relay, report, field
     {"service": "anthropic"}, {"service": " Claude "}, {"surface": "API"}, {"symptom": "Slow"}, {"symptom": ""},
     {"comment": "Ünïcode ✓"}, {"user_agent": "Ünïcode ✓"}, {"user_agent": None}, {"comment": None},
     {"comment": " " * 300 + "short"}, {"user_agent": "x" * 512},
+    {"comment": "one\r\ntwo"}, {"comment": "one\rtwo"}, {"comment": "nul \u0000"}, {"comment": "x\r\n" * 140},
+    {"comment": "tab\t"}, {"comment": "\u007f"},
 ])
 def test_the_one_pass_checks_give_what_the_full_checks_give(relay, extra):
     r = relay.application.extensions["radar"]

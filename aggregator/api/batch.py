@@ -96,7 +96,8 @@ def _quick(r, item: dict, reporter: Callable[[str, str], str]) -> Relayed | None
         return None
     found = r.catalog.exact(service)
     comment, agent = _ascii(get("comment"), MAX_COMMENT), _ascii(get("user_agent"), MAX_USER_AGENT)
-    if found is None or comment is None or agent is None:
+    # A comment with a line break or control character is left to `comment_text`, which normalises it.
+    if found is None or comment is None or agent is None or not comment.isprintable():
         return None
     report = ReportIn(found, surface, symptom or "", comment)
     return Relayed(report, reporter(client, agent), region or r.locator.region(client, address))
