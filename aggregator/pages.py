@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Mapping
 
 from flask import Blueprint, render_template, request
 
@@ -10,7 +11,7 @@ from workers.totals import last_hour, recent_totals
 from . import metrics
 from .base.exceptions import RadarError, UnknownService
 from .intake import SURFACES, SYMPTOMS
-from .radar import radar
+from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
 
@@ -29,6 +30,18 @@ def index():
     return render_template("index.html", services=list(r.catalog), totals=totals)
 
 
+def _report_page(r: Radar, found, claim=None, error: str | None = None, comment: str = "", symptom: str = ""):
+    """The report page, with what it may say about the reporter's report or the form sent back to them."""
+    reported, counted, entry_id = claim or (None, False, None)
+    # The browser is usually back before the drain has run: its report may still wait in the stream.
+    count = last_hour(r.data, found.slug, r.clock(), entry_id)
+    return render_template(
+        "service.html", service=found, last_hour=count,
+        surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
+        reported=SURFACE_LABELS.get(reported), counted=counted, error=error, comment=comment, symptom=symptom,
+    )
+
+
 @bp.get("/<slug>")
 def service(slug: str):
     r = radar()
@@ -36,16 +49,10 @@ def service(slug: str):
         found = r.catalog.get(slug)
     except UnknownService as exc:
         return render_template("error.html", message=exc.message), 404
-    reported = request.args.get("reported")
-    counted = request.args.get("counted") == "1"
     entry_id = request.args.get("id", "")
-    # The browser is usually back before the drain has run: its report may still wait in the stream.
-    count = last_hour(r.data, found.slug, r.clock(), entry_id if _ENTRY_ID.fullmatch(entry_id) else None)
-    return render_template(
-        "service.html", service=found, last_hour=count,
-        surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
-        reported=SURFACE_LABELS.get(reported), counted=counted,
-    )
+    claim = (request.args.get("reported"), request.args.get("counted") == "1",
+             entry_id if _ENTRY_ID.fullmatch(entry_id) else None)
+    return _report_page(r, found, claim)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -57,7 +64,15 @@ def wants_page() -> bool:
             and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html")
 
 
-def form_error(exc: RadarError):
-    """The HTML answer to a form that could not be accepted."""
+def form_error(exc: RadarError, form: Mapping[str, str] | None = None):
+    """The HTML answer to a form that could not be accepted; a wrong comment gives the form back as it was sent."""
     metrics.note_error(exc.code)
+    if exc.field == "comment" and form is not None:
+        r = radar()
+        found = r.catalog.exact(form.get("service", "").strip().lower())
+        if found is not None:
+            # A comment too long must not cost the report: the text comes back to be shortened, not retyped.
+            page = _report_page(r, found, error=exc.message, comment=form.get("comment", ""),
+                                symptom=form.get("symptom", "").strip().lower())
+            return page, exc.status, exc.headers
     return render_template("error.html", message=exc.message, field=exc.field), exc.status, exc.headers

@@ -1,5 +1,7 @@
 """Report comments: one per counted report, kept as plain text, and never the reason a report is lost."""
+import html
 import json
+from html.parser import HTMLParser
 
 import pytest
 
@@ -27,6 +29,33 @@ def _kept(data, slug="claude") -> list[str]:
 def _send_json(client, body, content_type="application/json", ua="test-browser"):
     return client.post("/api/v1/reports", data=json.dumps(body), content_type=content_type,
                        headers={"User-Agent": ua}, environ_base={"REMOTE_ADDR": "81.2.69.142"})
+
+
+class _Form(HTMLParser):
+    """The report form's textarea text, selected symptom and alert of a page."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.textarea, self.selected, self.alert, self._in = None, None, None, None
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "textarea":
+            self.textarea, self._in = "", "textarea"
+        elif tag == "option" and "selected" in attrs:
+            self.selected = attrs["value"]
+        elif attrs.get("role") == "alert":
+            self.alert, self._in = "", "alert"
+
+    def handle_data(self, data):
+        if self._in == "textarea":
+            self.textarea += data
+        elif self._in == "alert":
+            self.alert += data
+
+    def handle_endtag(self, tag):
+        self._in = None
 
 
 def test_a_deduplicated_report_is_stored_without_its_comment(client, data):
@@ -113,10 +142,37 @@ def test_the_limit_applies_to_the_comment_after_the_characters_are_removed(clien
                                             "field": "comment"}
 
 
+def test_a_form_with_a_comment_too_long_comes_back_with_the_message_and_the_text_as_typed(client, data):
+    typed = "Checkout spins <forever> & more\r\n" + "z" * 300
+    response = _form_post(client, {"service": "claude", "surface": "mobile", "symptom": "slow", "comment": typed})
+    assert response.status_code == 400 and response.mimetype == "text/html"
+    form = _Form(response.get_data(as_text=True))
+    assert form.alert == "'comment' is 332 characters; at most 280"
+    assert form.textarea == typed
+    assert form.selected == "slow"
+    assert "Problems with Claude?" in html.unescape(response.get_data(as_text=True))
+    assert list(data.scan_iter("radar:*")) == []
+
+
+def test_the_form_sent_again_with_the_comment_shortened_is_counted(client, data):
+    fields = {"service": "claude", "surface": "mobile", "comment": "z" * 281}
+    assert _form_post(client, fields).status_code == 400
+    again = _form_post(client, {**fields, "comment": "z" * 280})
+    assert again.status_code == 303
+    (_, stored), = data.xrange(keys.intake("claude"))
+    assert stored["counted"] == "1" and stored["comment"] == "z" * 280
+
+
 def test_a_form_from_an_api_client_with_a_comment_too_long_gets_the_json_error(client):
     response = _form_post(client, {**CLAUDE, "comment": "z" * 281}, accept="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "comment"
+
+
+def test_a_form_error_other_than_the_comment_is_still_the_error_page(client):
+    response = _form_post(client, {"service": "claude", "surface": "fax", "comment": "z" * 300})
+    assert response.status_code == 400
+    assert "That did not work" in response.get_data(as_text=True)
 
 
 @pytest.mark.parametrize("sent, kept", [

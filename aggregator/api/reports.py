@@ -50,7 +50,7 @@ def post_report():
         accepted = store(r, item)
     except RadarError as exc:
         if pages.wants_page():
-            return pages.form_error(exc)
+            return pages.form_error(exc, body)
         raise
     if pages.wants_page():
         return redirect(url_for("pages.service", slug=item.report.service.slug, reported=item.report.surface,
