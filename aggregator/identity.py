@@ -90,6 +90,10 @@ class Reporters:
         keyed = self._keyed(now)
         return lambda address, user_agent: _opaque(keyed, f"{address}\0{user_agent}")
 
+    def proof(self, text: str, now: float) -> str:
+        """A tag of `text` that only a holder of today's key can make: what the server itself said today."""
+        return self._digest(f"proof\0{text}", now)
+
     def client_key(self, address: str, now: float) -> str:
         """The opaque id of a client address for today, for rate limits; unlike `reporter`, any browser."""
         return self._digest(f"limit\0{address}", now)

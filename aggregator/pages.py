@@ -1,7 +1,7 @@
 """Server-rendered pages that work without JavaScript: the service list and each service's report page."""
 from __future__ import annotations
 
-import re
+import hmac
 from typing import Mapping
 
 from flask import Blueprint, render_template, request
@@ -15,9 +15,6 @@ from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
 
-# Stream ids are two 64-bit numbers; 19 digits each keeps Redis from refusing one that overflows.
-_ENTRY_ID = re.compile(r"\d{1,19}-\d{1,19}")
-
 SURFACE_LABELS = {"website": "Website", "desktop": "Desktop app", "mobile": "Mobile app", "api": "API"}
 SYMPTOM_LABELS = {"login": "Can't log in", "errors": "Errors", "slow": "Slow", "blank_response": "Blank response",
                   "other": "Something else"}
@@ -28,6 +25,31 @@ def index():
     r = radar()
     totals = recent_totals(r.data, r.catalog.slugs, r.clock())
     return render_template("index.html", services=list(r.catalog), totals=totals)
+
+
+# What the page says about a report ("your report was counted") is signed with the day's key when the report is
+# taken, and shown only if the signature holds: the URL alone proves nothing, and the stored data cannot prove it
+# later, since the drain deletes a report's entry once counted (often before the browser is back) and keeps no
+# id. A redirect followed across midnight UTC loses the notice, as the key changes then; the report is not lost.
+def _claim_text(slug: str, reported: str, counted: str, entry_id: str) -> str:
+    return "\0".join((slug, reported, counted, entry_id))
+
+
+def report_query(r: Radar, slug: str, surface: str, counted: bool, entry_id: str, now: float) -> dict:
+    """The query of the page a form post goes back to, with the signature that makes its claim believed."""
+    args = {"reported": surface, "counted": "1" if counted else "0", "id": entry_id}
+    return {**args, "sig": r.reporters.proof(_claim_text(slug, *args.values()), now)}
+
+
+def _claim(r: Radar, slug: str) -> tuple[str, bool, str] | None:
+    """(surface, counted, entry id) of the report the URL speaks of, if this server signed it; None otherwise."""
+    reported, counted, entry_id, sig = (request.args.get(n, "") for n in ("reported", "counted", "id", "sig"))
+    if not sig or reported not in SURFACE_LABELS:
+        return None
+    expected = r.reporters.proof(_claim_text(slug, reported, counted, entry_id), r.clock())
+    if not hmac.compare_digest(sig.encode(), expected.encode()):
+        return None
+    return reported, counted == "1", entry_id
 
 
 def _report_page(r: Radar, found, claim=None, error: str | None = None, comment: str = "", symptom: str = ""):
@@ -49,10 +71,7 @@ def service(slug: str):
         found = r.catalog.get(slug)
     except UnknownService as exc:
         return render_template("error.html", message=exc.message), 404
-    entry_id = request.args.get("id", "")
-    claim = (request.args.get("reported"), request.args.get("counted") == "1",
-             entry_id if _ENTRY_ID.fullmatch(entry_id) else None)
-    return _report_page(r, found, claim)
+    return _report_page(r, found, _claim(r, found.slug))
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")

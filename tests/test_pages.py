@@ -199,8 +199,38 @@ def test_a_comment_with_a_script_is_never_rendered_unescaped(client, run_jobs):
         assert "<script" not in _text(client.get(url)), url
 
 
-@pytest.mark.parametrize("made_up", ["99999999999999999999-1", "1-2\n", "not-an-id", "0-1"])
-def test_a_made_up_report_id_in_the_page_url_adds_nobody(client, made_up):
-    response = client.get("/claude", query_string={"reported": "website", "counted": "1", "id": made_up})
-    assert response.status_code == 200
-    assert "You are the first to report a problem in the last hour." in _text(response)
+def _notice(response) -> str:
+    page = html.unescape(_text(response))
+    assert response.status_code == 200 and "Problems with Claude?" in page
+    return page
+
+
+@pytest.mark.parametrize("made_up", [None, "99999999999999999999-1", "1-2\n", "not-an-id", "0-1"])
+def test_a_page_url_made_by_hand_claims_no_report_and_adds_nobody(client, made_up):
+    query = {"reported": "website", "counted": "1", **({"id": made_up} if made_up else {})}
+    page = _notice(client.get("/claude", query_string=query))
+    assert "Thanks" not in page and "role=\"status\"" not in page
+    assert "0 reports in the last hour." in page
+
+
+def test_a_page_url_with_a_real_report_id_but_no_signature_claims_nothing(client):
+    entry_id = post(client, {"service": "claude", "surface": "api"}).get_json()["id"]
+    page = _notice(client.get("/claude", query_string={"reported": "api", "counted": "1", "id": entry_id}))
+    assert "Thanks" not in page and "You are the first" not in page
+
+
+@pytest.mark.parametrize("change", [{"counted": "1"}, {"reported": "mobile"}, {"id": "1-0"}, {"sig": "0" * 32}])
+def test_a_signed_page_url_changed_by_hand_claims_nothing(client, run_jobs, change):
+    fields = {"service": "claude", "surface": "website"}
+    _form_post(client, fields)
+    run_jobs()
+    query = parse_qs(urlsplit(_form_post(client, fields).headers["Location"]).query)
+    assert query["counted"] == ["0"]
+    assert "so this one was not counted again" in _notice(client.get("/claude", query_string=query))
+    page = _notice(client.get("/claude", query_string={**query, **change}))
+    assert "Thanks" not in page
+
+
+def test_a_signed_page_url_claims_nothing_for_another_service(client):
+    location = urlsplit(_form_post(client, {"service": "claude", "surface": "website"}).headers["Location"])
+    assert "Thanks" not in html.unescape(_text(client.get(f"/chatgpt?{location.query}")))
