@@ -95,6 +95,10 @@ class Reporters:
         keyed = self._keyed(now)
         return lambda network: _opaque(keyed, f"net\0{network}")
 
+    def proof(self, text: str, now: float) -> str:
+        """A tag of `text` that only a holder of today's key can make: what the server itself said today."""
+        return self._digest(f"proof\0{text}", now)
+
     def client_key(self, address: str, now: float) -> str:
         """The opaque id of a client address for today, for rate limits; unlike `reporter`, any browser."""
         return self._digest(f"limit\0{address}", now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import logging
+import unicodedata
 from dataclasses import dataclass
 from typing import Any, Mapping, NamedTuple
 
@@ -75,7 +76,8 @@ for w = 1, windows do
 end
 local counted = 0
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) and within(KEYS[4], allowance, ARGV[1]) then counted = 1 end
-local id = append(KEYS[2], counted, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], ARGV[8]})
+-- Only a counted report keeps its comment: one reporter sending again and again adds no text to read.
+local id = append(KEYS[2], counted, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], counted == 1 and ARGV[8] or ''})
 local enqueue = 0
 if counted == 1 and redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then enqueue = 1 end
 local hour = counted
@@ -99,6 +101,8 @@ for n = 1, #rows do
   local row, c = rows[n], 0
   if redis.call('SET', seen .. row[6], '1', 'NX', 'EX', ARGV[1]) and within(net .. row[7], allowance, ARGV[1]) then
     c = 1; any = 1
+  else
+    row[5] = ''
   end
   ids[n] = append(KEYS[1], c, row)
   counted[n] = c
@@ -154,6 +158,17 @@ def _choice(data: Mapping[str, Any], name: str, allowed: tuple[str, ...], requir
     return value
 
 
+def comment_text(data: Mapping[str, Any]) -> str:
+    """The comment as it is kept: line breaks as LF, without control and invisible format characters."""
+    value = text_field(data, "comment", required=False)
+    if value.isprintable():  # the usual comment: one quick scan, nothing to remove
+        return value
+    # A form sends line breaks as CRLF: counted as two characters each, a comment typed to the limit would fail.
+    value = value.replace("\r\n", "\n").replace("\r", "\n")
+    # Cc and Cf (NUL, escapes, bidi overrides such as U+202E, zero-width characters) can hide or reverse text.
+    return "".join(c for c in value if c == "\n" or unicodedata.category(c) not in ("Cc", "Cf")).strip()
+
+
 def parse_report(data: Any, catalog: Catalog) -> ReportIn:
     """Check the fields of a report; ValidationError names the first field that is wrong."""
     if not isinstance(data, Mapping):
@@ -161,7 +176,7 @@ def parse_report(data: Any, catalog: Catalog) -> ReportIn:
     service = catalog.get(text_field(data, "service", required=True), field="service")
     surface = _choice(data, "surface", SURFACES, required=True)
     symptom = _choice(data, "symptom", SYMPTOMS, required=False)
-    comment = text_field(data, "comment", required=False)
+    comment = comment_text(data)
     if len(comment) > MAX_COMMENT:
         raise ValidationError(f"'comment' is {len(comment)} characters; at most {MAX_COMMENT}", field="comment")
     return ReportIn(service, surface, symptom, comment)

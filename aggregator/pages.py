@@ -1,7 +1,8 @@
 """Server-rendered pages that work without JavaScript: the service list and each service's report page."""
 from __future__ import annotations
 
-import re
+import hmac
+from typing import Mapping
 
 from flask import Blueprint, render_template, request
 
@@ -10,12 +11,9 @@ from workers.totals import last_hour, recent_totals
 from . import metrics
 from .base.exceptions import RadarError, UnknownService
 from .intake import SURFACES, SYMPTOMS
-from .radar import radar
+from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
-
-# Stream ids are two 64-bit numbers; 19 digits each keeps Redis from refusing one that overflows.
-_ENTRY_ID = re.compile(r"\d{1,19}-\d{1,19}")
 
 SURFACE_LABELS = {"website": "Website", "desktop": "Desktop app", "mobile": "Mobile app", "api": "API"}
 SYMPTOM_LABELS = {"login": "Can't log in", "errors": "Errors", "slow": "Slow", "blank_response": "Blank response",
@@ -29,6 +27,43 @@ def index():
     return render_template("index.html", services=list(r.catalog), totals=totals)
 
 
+# What the page says about a report ("your report was counted") is signed with the day's key when the report is
+# taken, and shown only if the signature holds: the URL alone proves nothing, and the stored data cannot prove it
+# later, since the drain deletes a report's entry once counted (often before the browser is back) and keeps no
+# id. A redirect followed across midnight UTC loses the notice, as the key changes then; the report is not lost.
+def _claim_text(slug: str, reported: str, counted: str, entry_id: str) -> str:
+    return "\0".join((slug, reported, counted, entry_id))
+
+
+def report_query(r: Radar, slug: str, surface: str, counted: bool, entry_id: str, now: float) -> dict:
+    """The query of the page a form post goes back to, with the signature that makes its claim believed."""
+    args = {"reported": surface, "counted": "1" if counted else "0", "id": entry_id}
+    return {**args, "sig": r.reporters.proof(_claim_text(slug, *args.values()), now)}
+
+
+def _claim(r: Radar, slug: str) -> tuple[str, bool, str] | None:
+    """(surface, counted, entry id) of the report the URL speaks of, if this server signed it; None otherwise."""
+    reported, counted, entry_id, sig = (request.args.get(n, "") for n in ("reported", "counted", "id", "sig"))
+    if not sig or reported not in SURFACE_LABELS:
+        return None
+    expected = r.reporters.proof(_claim_text(slug, reported, counted, entry_id), r.clock())
+    if not hmac.compare_digest(sig.encode(), expected.encode()):
+        return None
+    return reported, counted == "1", entry_id
+
+
+def _report_page(r: Radar, found, claim=None, error: str | None = None, comment: str = "", symptom: str = ""):
+    """The report page, with what it may say about the reporter's report or the form sent back to them."""
+    reported, counted, entry_id = claim or (None, False, None)
+    # The browser is usually back before the drain has run: its report may still wait in the stream.
+    count = last_hour(r.data, found.slug, r.clock(), entry_id)
+    return render_template(
+        "service.html", service=found, last_hour=count,
+        surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
+        reported=SURFACE_LABELS.get(reported), counted=counted, error=error, comment=comment, symptom=symptom,
+    )
+
+
 @bp.get("/<slug>")
 def service(slug: str):
     r = radar()
@@ -36,16 +71,7 @@ def service(slug: str):
         found = r.catalog.get(slug)
     except UnknownService as exc:
         return render_template("error.html", message=exc.message), 404
-    reported = request.args.get("reported")
-    counted = request.args.get("counted") == "1"
-    entry_id = request.args.get("id", "")
-    # The browser is usually back before the drain has run: its report may still wait in the stream.
-    count = last_hour(r.data, found.slug, r.clock(), entry_id if _ENTRY_ID.fullmatch(entry_id) else None)
-    return render_template(
-        "service.html", service=found, last_hour=count,
-        surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
-        reported=SURFACE_LABELS.get(reported), counted=counted,
-    )
+    return _report_page(r, found, _claim(r, found.slug))
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
@@ -57,7 +83,15 @@ def wants_page() -> bool:
             and request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html")
 
 
-def form_error(exc: RadarError):
-    """The HTML answer to a form that could not be accepted."""
+def form_error(exc: RadarError, form: Mapping[str, str] | None = None):
+    """The HTML answer to a form that could not be accepted; a wrong comment gives the form back as it was sent."""
     metrics.note_error(exc.code)
+    if exc.field == "comment" and form is not None:
+        r = radar()
+        found = r.catalog.exact(form.get("service", "").strip().lower())
+        if found is not None:
+            # A comment too long must not cost the report: the text comes back to be shortened, not retyped.
+            page = _report_page(r, found, error=exc.message, comment=form.get("comment", ""),
+                                symptom=form.get("symptom", "").strip().lower())
+            return page, exc.status, exc.headers
     return render_template("error.html", message=exc.message, field=exc.field), exc.status, exc.headers

@@ -16,7 +16,7 @@ from aggregator.local_redis import start
 from workers import keys
 
 from .cluster import start_cluster
-from .helpers import NOW, TEST_GEOIP, UNLIMITED, web_server
+from .helpers import NOW, RELAY_KEY, TEST_GEOIP, UNLIMITED, web_server
 
 
 @pytest.fixture(scope="session")
@@ -132,3 +132,12 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if "browser" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture
+def relay(app):
+    """A test client of an app that takes batches from a relay holding RELAY_KEY."""
+    relay_app = create_app({"RADAR_RELAY_KEYS": RELAY_KEY, "RADAR_REPORT_RATE_LIMIT": "",
+                            "GEOIP_DB": app.extensions["radar"].settings.GEOIP_DB})
+    relay_app.extensions["radar"].clock = lambda: NOW
+    return relay_app.test_client()

@@ -42,6 +42,27 @@ def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
                        environ_base={"REMOTE_ADDR": ip}, **kwargs)
 
 
+BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+RELAY_KEY = "relay-key-0123456789abcdef"
+
+
+def form_post(client, fields, accept=BROWSER_ACCEPT, ua="firefox"):
+    """Send the report form as a browser without JavaScript does."""
+    return client.post("/api/v1/reports", data=fields, headers={"Accept": accept, "User-Agent": ua},
+                       environ_base={"REMOTE_ADDR": "81.2.69.142"})
+
+
+def relay_report(n, **extra):
+    """The n-th report of a relay's batch, from one of 250 clients."""
+    return {"service": "claude", "surface": "website", "client": f"198.18.0.{n % 250 + 1}",
+            "user_agent": f"browser-{n}", **extra}
+
+
+def send_batch(client, reports, key=RELAY_KEY, **kwargs):
+    return client.post("/api/v1/reports/batch", json={"reports": reports},
+                       headers={"Authorization": f"Bearer {key}"}, **kwargs)
+
+
 def set_state(data, slug: str, state: str) -> None:
     """Store a service's status record as a detection run that found `state` writes it."""
     record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z"}

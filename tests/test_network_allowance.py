@@ -6,10 +6,9 @@ import pytest
 from aggregator import create_app, geo
 from workers import keys
 
-from .helpers import NOW, TEST_GEOIP, post
+from .helpers import NOW, RELAY_KEY, TEST_GEOIP, post
 
 CLAUDE = {"service": "claude", "surface": "website"}
-RELAY_KEY = "relay-key-0123456789abcdef"
 
 
 @pytest.fixture

@@ -7,9 +7,7 @@ import pytest
 
 from aggregator import create_app
 
-from .helpers import TEST_GEOIP, post
-
-BROWSER_ACCEPT = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+from .helpers import TEST_GEOIP, form_post, post
 
 
 class _Forms(HTMLParser):
@@ -44,12 +42,6 @@ class _Forms(HTMLParser):
 
 def _text(response):
     return response.get_data(as_text=True)
-
-
-def _form_post(client, fields, accept=BROWSER_ACCEPT, ua="firefox"):
-    """Send the report form as a browser without JavaScript does."""
-    return client.post("/api/v1/reports", data=fields, headers={"Accept": accept, "User-Agent": ua},
-                       environ_base={"REMOTE_ADDR": "81.2.69.142"})
 
 
 def _follow(client, response):
@@ -90,7 +82,7 @@ def test_a_service_page_has_a_button_per_surface_in_a_form_that_posts_reports(cl
 
 
 def test_a_browser_form_post_goes_back_to_the_service_page_which_says_it_was_counted(client):
-    response = _form_post(client, {"service": "claude", "surface": "desktop", "symptom": "", "comment": ""})
+    response = form_post(client, {"service": "claude", "surface": "desktop", "symptom": "", "comment": ""})
     assert response.status_code == 303
     location = urlsplit(response.headers["Location"])
     assert location.path == "/claude"
@@ -104,7 +96,7 @@ def test_after_a_form_post_the_page_counts_you_and_the_others_before_and_after_t
     post(client, {"service": "claude", "surface": "website"}, ua="other-1")
     post(client, {"service": "claude", "surface": "api"}, ua="other-2")
     run_jobs()
-    response = _form_post(client, {"service": "claude", "surface": "website"})
+    response = form_post(client, {"service": "claude", "surface": "website"})
     # The browser is usually back before the drain job has run, and the page must still count this report.
     assert "You and 2 others reported a problem" in _text(client.get(response.headers["Location"]))
     run_jobs()
@@ -114,15 +106,15 @@ def test_after_a_form_post_the_page_counts_you_and_the_others_before_and_after_t
 def test_one_other_reporter_is_counted_as_one_other(client, run_jobs):
     post(client, {"service": "claude", "surface": "website"}, ua="other-1")
     run_jobs()
-    page = _text(_follow(client, _form_post(client, {"service": "claude", "surface": "mobile"})))
+    page = _text(_follow(client, form_post(client, {"service": "claude", "surface": "mobile"})))
     assert "You and 1 other reported a problem" in page
 
 
 def test_a_second_identical_form_post_says_it_was_not_counted_again(client, run_jobs):
     fields = {"service": "claude", "surface": "website"}
-    _form_post(client, fields)
+    form_post(client, fields)
     run_jobs()
-    again = _form_post(client, fields)
+    again = form_post(client, fields)
     assert parse_qs(urlsplit(again.headers["Location"]).query)["counted"] == ["0"]
     page = html.unescape(_text(_follow(client, again)))
     assert "so this one was not counted again" in page
@@ -131,7 +123,7 @@ def test_a_second_identical_form_post_says_it_was_not_counted_again(client, run_
 
 
 def test_a_browser_form_post_with_a_bad_surface_gets_an_html_error_page_with_the_message(client, data):
-    response = _form_post(client, {"service": "claude", "surface": "fax"})
+    response = form_post(client, {"service": "claude", "surface": "fax"})
     assert response.status_code == 400
     assert response.mimetype == "text/html"
     page = html.unescape(_text(response))
@@ -142,14 +134,14 @@ def test_a_browser_form_post_with_a_bad_surface_gets_an_html_error_page_with_the
 
 @pytest.mark.parametrize("accept", ["application/json", "*/*"])
 def test_a_form_post_that_does_not_ask_for_html_gets_the_json_answer(client, accept):
-    response = _form_post(client, {"service": "claude", "surface": "api"}, accept=accept)
+    response = form_post(client, {"service": "claude", "surface": "api"}, accept=accept)
     assert response.status_code == 202
     body = response.get_json()
     assert body["service"] == "claude" and body["surface"] == "api" and body["counted"] is True
 
 
 def test_a_form_post_from_an_api_client_with_a_bad_surface_gets_the_json_error(client):
-    response = _form_post(client, {"service": "claude", "surface": "fax"}, accept="application/json")
+    response = form_post(client, {"service": "claude", "surface": "fax"}, accept="application/json")
     assert response.status_code == 400
     assert response.get_json()["error"]["field"] == "surface"
 
@@ -181,7 +173,7 @@ def test_a_display_name_with_markup_is_escaped_on_every_page(redis_server, tmp_p
 
 
 def test_a_script_in_a_form_field_or_url_is_escaped_on_the_error_page(client):
-    response = _form_post(client, {"service": "<script>alert(1)</script>", "surface": "website"})
+    response = form_post(client, {"service": "<script>alert(1)</script>", "surface": "website"})
     assert response.status_code == 400 and response.mimetype == "text/html"
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in _text(response)
     assert "<script" not in _text(response)
@@ -192,15 +184,45 @@ def test_a_script_in_a_form_field_or_url_is_escaped_on_the_error_page(client):
 
 
 def test_a_comment_with_a_script_is_never_rendered_unescaped(client, run_jobs):
-    response = _form_post(client, {"service": "claude", "surface": "website", "comment": "<script>alert(1)</script>"})
+    response = form_post(client, {"service": "claude", "surface": "website", "comment": "<script>alert(1)</script>"})
     assert response.status_code == 303
     run_jobs()
     for url in ("/", "/claude", response.headers["Location"]):
         assert "<script" not in _text(client.get(url)), url
 
 
-@pytest.mark.parametrize("made_up", ["99999999999999999999-1", "1-2\n", "not-an-id", "0-1"])
-def test_a_made_up_report_id_in_the_page_url_adds_nobody(client, made_up):
-    response = client.get("/claude", query_string={"reported": "website", "counted": "1", "id": made_up})
-    assert response.status_code == 200
-    assert "You are the first to report a problem in the last hour." in _text(response)
+def _notice(response) -> str:
+    page = html.unescape(_text(response))
+    assert response.status_code == 200 and "Problems with Claude?" in page
+    return page
+
+
+@pytest.mark.parametrize("made_up", [None, "99999999999999999999-1", "1-2\n", "not-an-id", "0-1"])
+def test_a_page_url_made_by_hand_claims_no_report_and_adds_nobody(client, made_up):
+    query = {"reported": "website", "counted": "1", **({"id": made_up} if made_up else {})}
+    page = _notice(client.get("/claude", query_string=query))
+    assert "Thanks" not in page and "role=\"status\"" not in page
+    assert "0 reports in the last hour." in page
+
+
+def test_a_page_url_with_a_real_report_id_but_no_signature_claims_nothing(client):
+    entry_id = post(client, {"service": "claude", "surface": "api"}).get_json()["id"]
+    page = _notice(client.get("/claude", query_string={"reported": "api", "counted": "1", "id": entry_id}))
+    assert "Thanks" not in page and "You are the first" not in page
+
+
+@pytest.mark.parametrize("change", [{"counted": "1"}, {"reported": "mobile"}, {"id": "1-0"}, {"sig": "0" * 32}])
+def test_a_signed_page_url_changed_by_hand_claims_nothing(client, run_jobs, change):
+    fields = {"service": "claude", "surface": "website"}
+    form_post(client, fields)
+    run_jobs()
+    query = parse_qs(urlsplit(form_post(client, fields).headers["Location"]).query)
+    assert query["counted"] == ["0"]
+    assert "so this one was not counted again" in _notice(client.get("/claude", query_string=query))
+    page = _notice(client.get("/claude", query_string={**query, **change}))
+    assert "Thanks" not in page
+
+
+def test_a_signed_page_url_claims_nothing_for_another_service(client):
+    location = urlsplit(form_post(client, {"service": "claude", "surface": "website"}).headers["Location"])
+    assert "Thanks" not in html.unescape(_text(client.get(f"/chatgpt?{location.query}")))

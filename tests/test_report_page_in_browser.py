@@ -29,3 +29,36 @@ def test_the_service_list_links_to_each_report_page(browser, live_server):
         assert page.get_by_role("button", name="Mobile app").is_visible()
     finally:
         page.close()
+
+
+def test_a_comment_typed_with_line_breaks_up_to_the_limit_is_counted(browser, live_server, data):
+    typed = "\n".join(["x" * 55] * 5) + "!"  # 280 characters; the browser sends each line break as CRLF
+    page = browser.new_page()
+    try:
+        page.goto(f"{live_server}/claude")
+        page.fill("#comment", typed)
+        page.get_by_role("button", name="API").click()
+        page.wait_for_url("**/claude?*")
+        assert "Thanks — your API report was counted." in page.inner_text("[role=status]")
+    finally:
+        page.close()
+    (_, fields), = data.xrange("radar:{claude}:intake")
+    assert fields["comment"] == typed
+
+
+def test_a_comment_too_long_comes_back_in_the_form_with_the_message(browser, live_server, data):
+    typed = "spins\n" + "z" * 300
+    page = browser.new_page()
+    try:
+        page.goto(f"{live_server}/claude")
+        page.select_option("#symptom", "errors")
+        # Longer than the text box lets anyone type (an older browser, or a script, may send it all the same).
+        page.eval_on_selector("#comment", "(box, text) => { box.value = text; }", typed)
+        page.get_by_role("button", name="Mobile app").click()
+        page.wait_for_selector("[role=alert]")
+        assert page.inner_text("[role=alert]") == "'comment' is 306 characters; at most 280"
+        assert page.input_value("#comment") == typed
+        assert page.input_value("#symptom") == "errors"
+    finally:
+        page.close()
+    assert data.xlen("radar:{claude}:intake") == 0

@@ -133,7 +133,8 @@ def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, 
         args += [batch.expire_at[key], len(counts)]
         for name, count in counts.items():
             args += [name, count]
-    with_comment = [e for e in entries if e.comment]
+    # The intake keeps no comment of a report not counted; one stored before it did is not kept either.
+    with_comment = [e for e in entries if e.comment and e.counted]
     args += [len(with_comment), comments_kept, COMMENTS_TTL]
     for e in with_comment:
         args += [f"{e.ts:.3f}", e.surface, e.region, e.comment]

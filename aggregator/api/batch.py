@@ -113,7 +113,8 @@ def _quick(r, item: dict, identify: Identify) -> Relayed | None:
         return None
     found = r.catalog.exact(service)
     comment, agent = _ascii(get("comment"), MAX_COMMENT), _ascii(get("user_agent"), MAX_USER_AGENT)
-    if found is None or comment is None or agent is None:
+    # A comment with a line break or control character is left to `comment_text`, which normalises it.
+    if found is None or comment is None or agent is None or not comment.isprintable():
         return None
     report = ReportIn(found, surface, symptom or "", comment)
     client = geo.spelled(address)

@@ -50,11 +50,12 @@ def post_report():
         accepted = store(r, item)
     except RadarError as exc:
         if pages.wants_page():
-            return pages.form_error(exc)
+            return pages.form_error(exc, body)
         raise
     if pages.wants_page():
-        return redirect(url_for("pages.service", slug=item.report.service.slug, reported=item.report.surface,
-                                counted=int(accepted.counted), id=accepted.id), code=303)
+        slug = item.report.service.slug
+        return redirect(url_for("pages.service", slug=slug, **pages.report_query(
+            r, slug, item.report.surface, accepted.counted, accepted.id, item.now)), code=303)
     return jsonify(receipt(item, accepted)), 202
 
 
