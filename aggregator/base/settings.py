@@ -86,8 +86,8 @@ def _rate_limit(raw: str) -> str:
 
 def _log_format(raw: str) -> str:
     value = raw.strip().lower()
-    if value not in ("json", "text"):
-        raise ValueError("must be json or text")
+    if value not in ("auto", "json", "text"):
+        raise ValueError("must be auto, json or text")
     return value
 
 
@@ -169,8 +169,9 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
     Setting("RADAR_REPORT_RATE_LIMIT", "60/minute", _rate_limit,
             "reports one client address may send to one service (moving windows, `;` between limits); empty: no limit"),
-    Setting("RADAR_LOG_FORMAT", "json", _log_format,
-            "json: one JSON object per log line; text: plain lines for reading in a terminal"),
+    Setting("RADAR_LOG_FORMAT", "auto", _log_format,
+            "json: one JSON object per log line; text: plain lines for reading in a terminal; "
+            "auto: text when the logs go to a terminal, else json"),
     Setting("PROMETHEUS_MULTIPROC_DIR", "", _text,
             "directory where the web workers keep their metrics for /metrics, emptied when `web` starts; "
             "empty: a new temporary directory each start"),
