@@ -21,25 +21,26 @@ def _default_geoip_db() -> str:
     return str(Path(_geoip_geolite2.__file__).parent / _geoip_geolite2.database_name)
 
 
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError("must be a positive whole number")
+def _whole(raw: str, lowest: int, highest: int | None, must: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(must) from None
+    if value < lowest or (highest is not None and value > highest):
+        raise ValueError(must)
     return value
+
+
+def _positive_int(raw: str) -> int:
+    return _whole(raw, 1, None, "must be a positive whole number")
 
 
 def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must be 0 or a positive whole number")
-    return value
+    return _whole(raw, 0, None, "must be 0 or a positive whole number")
 
 
 def _port(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be a TCP port, 0-65535")
-    return value
+    return _whole(raw, 0, 65535, "must be a TCP port, 0-65535")
 
 
 def _networks(raw: str) -> tuple:
