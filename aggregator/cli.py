@@ -262,7 +262,7 @@ def scheduler():
 @click.option("--concurrency", envvar="RADAR_SIMULATE_CONCURRENCY", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Parallel connections.")
 def simulate(url, service, count, rate, surfaces, regions, concurrency):
-    """Post synthetic reports to a running server, then wait until its summary shows them."""
+    """Post synthetic reports to a running server, then wait until its counts since the start show them."""
     from .simulate import Mix, run_simulation
     try:
         result = run_simulation(url, service, count, rate, Mix.parse(surfaces, "surfaces"),

@@ -123,7 +123,7 @@ def test_run_serves_simulate_counts_exactly_and_ctrl_c_stops_everything(tmp_path
                               "--rate", "1000", "--service", "claude"], env=env, capture_output=True, text=True,
                              timeout=120)
         assert sim.returncode == 0, sim.stderr
-        assert "1000 counted" in sim.stdout and "summary shows all 1000" in sim.stdout
+        assert "1000 counted" in sim.stdout and "began rose by 1000: all 1000 counted reports it sent," in sim.stdout
         summary = json.loads(_get(f"{base}/api/v1/services/claude/summary?window=1h")[1])
         assert summary["total"] == 1000
         assert sum(summary["surfaces"]["counts"].values()) == 1000
