@@ -100,10 +100,11 @@ def run(host, port, rq_workers, demo_data):
             children.append(subprocess.Popen([*command, part], env=env, start_new_session=True))
         url = f"http://{_url_host(settings.HOST)}:{settings.PORT}/"
         waiting = _wait_until_up(url, env["REDIS_URL"], children)
-        if waiting:
-            click.echo(f"not up after {UP_TIMEOUT:.0f} s: {', '.join(waiting)}", err=True)
-        # Last, once the parts' start-up lines are out: the line a person at the terminal looks for.
-        click.echo(f"Outage Radar is running at {url} — Ctrl-C stops it")
+        if all(child.poll() is None for child in children):
+            if waiting:
+                click.echo(f"not up after {UP_TIMEOUT:.0f} s: {', '.join(waiting)}", err=True)
+            # Last, once the parts' start-up lines are out: the line a person at the terminal looks for.
+            click.echo(f"Outage Radar is running at {url} — Ctrl-C stops it")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         click.echo("a process stopped unexpectedly; stopping the rest", err=True)
@@ -131,28 +132,31 @@ def _probe_url(url: str) -> str:
 
 
 def _wait_until_up(url: str, redis_url: str, children: list[subprocess.Popen]) -> list[str]:
-    """Wait until the web app answers and every worker and the scheduler has registered in Redis.
-
-    Returns the parts still not up after UP_TIMEOUT (empty when all are), or at once if one exits.
-    """
-    import urllib.request
+    """Wait until the web app answers and every worker and the scheduler has registered in Redis: the parts
+    still not up after UP_TIMEOUT (none when all are); returns at once when one exits."""
+    import http.client
+    from urllib.parse import urlsplit
 
     import redis
     from rq import Worker
     from rq.cron import CronScheduler
 
     from .base.stores import queue_client
-    web, *workers, scheduler = children
+    _, *workers, scheduler = children
     connection = queue_client(Settings.from_env(REDIS_URL=redis_url))
     web_up, registered, waiting = False, set(), ["web"]
     deadline = time.monotonic() + UP_TIMEOUT
     while time.monotonic() < deadline and all(child.poll() is None for child in children):
         if not web_up:
+            # http.client, not urllib: a proxy set in the environment must not answer for this machine.
+            probe = http.client.HTTPConnection(urlsplit(_probe_url(url)).netloc, timeout=2)
             try:
-                urllib.request.urlopen(_probe_url(url) + "healthz", timeout=2).close()
-                web_up = True
-            except OSError:
+                probe.request("GET", "/healthz")
+                web_up = probe.getresponse().status == 200
+            except (OSError, http.client.HTTPException):
                 pass
+            finally:
+                probe.close()
         try:
             registered = ({w.pid for w in Worker.all(connection=connection)}
                           | {s.pid for s in CronScheduler.all(connection)})
@@ -164,7 +168,7 @@ def _wait_until_up(url: str, redis_url: str, children: list[subprocess.Popen]) -
         if not waiting:
             return []
         time.sleep(0.2)
-    return waiting if all(child.poll() is None for child in children) else []
+    return waiting
 
 
 def _stop_all(children: list[subprocess.Popen]) -> None:

@@ -185,13 +185,14 @@ def test_on_a_terminal_the_default_format_is_plain_lines(redis_server):
     process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
     os.close(follower)
     try:
-        seen = _read_until(leader, b"starting", 30).decode()
+        seen = _read_until(leader, b"starting", 60).decode()
+        exited = process.poll()
     finally:
         process.terminate()
         process.wait(timeout=15)
         os.close(leader)
-    assert re.search(r"\d\d:\d\d:\d\d,\d{3} INFO rq\.cron: CronScheduler \S+: starting", seen), seen
-    assert "{" not in seen
+    assert re.search(r"\d\d:\d\d:\d\d,\d{3} INFO rq\.cron: CronScheduler \S+: starting", seen), (exited, seen)
+    assert "{" not in seen, seen
 
 
 def test_an_explicit_format_is_kept_on_a_terminal_and_auto_means_json_elsewhere():
