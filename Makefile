@@ -5,23 +5,28 @@ BIN := $(VENV)/bin
 
 .PHONY: run test docs bench clean
 
-$(BIN)/.installed: requirements.txt requirements-dev.txt
+# Two stamps: `make run` installs only what the product needs; the test tools come with `make test`.
+$(VENV)/.installed-run: requirements.txt
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed-run requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $@
 
-run: $(BIN)/.installed
+run: $(VENV)/.installed-run
 	$(BIN)/python -m aggregator run
 
-test: $(BIN)/.installed
+test: $(VENV)/.installed-dev
 	$(BIN)/python -m pytest -q
 
-docs: $(BIN)/.installed
+docs: $(VENV)/.installed-dev
 	NO_MKDOCS_2_WARNING=1 $(BIN)/python -m mkdocs build --strict --site-dir site
 
-bench: $(BIN)/.installed
+bench: $(VENV)/.installed-dev
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .hypothesis
+	rm -rf $(VENV) var site .pytest_cache .hypothesis

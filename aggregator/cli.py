@@ -1,6 +1,7 @@
 """`python -m aggregator`: run everything, or one part (web, worker, scheduler), or simulate reports."""
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import subprocess
@@ -10,12 +11,33 @@ import time
 import click
 
 from .base.exceptions import RadarError
-from .base.settings import Settings
+from .base.settings import SETTINGS, Settings
 
 
-def _settings() -> Settings:
+class SettingOption(click.Option):
+    """An option that overrides one setting for this command: parsed and documented as the setting is."""
+
+    def __init__(self, decls, setting: str, **kwargs):
+        spec = next(s for s in SETTINGS if s.name == setting)
+        self.setting = spec.name
+
+        def parse(ctx, param, value):
+            if value is None:
+                return None
+            try:
+                return spec.parse(value)
+            except ValueError as exc:
+                raise click.BadParameter(str(exc)) from None
+
+        super().__init__(decls, default=None, callback=parse, metavar=kwargs.pop("metavar", "TEXT"),
+                         help=f"{spec.help[:1].upper()}{spec.help[1:]}  [default: ${spec.name}, else {spec.default}]",
+                         **kwargs)
+
+
+def _settings(**overrides) -> Settings:
+    """The settings from the environment, with the options that were given."""
     try:
-        return Settings.from_env()
+        return Settings.from_env(**{name: value for name, value in overrides.items() if value is not None})
     except RadarError as exc:
         raise click.UsageError(exc.message) from None
 
@@ -29,7 +51,8 @@ def _redis_urls(settings: Settings) -> Settings:
     if existing is None:
         raise click.UsageError("REDIS_URL is not set and no embedded Redis is running under "
                                f"{settings.RADAR_VAR_DIR}/ — use `python -m aggregator run`, or set REDIS_URL")
-    return Settings.from_env(REDIS_URL=existing.url, REDIS_DATA_URL=settings.REDIS_DATA_URL or existing.url)
+    return dataclasses.replace(settings, REDIS_URL=existing.url,
+                               REDIS_DATA_URL=settings.REDIS_DATA_URL or existing.url)
 
 
 @click.group(help=__doc__)
@@ -38,16 +61,16 @@ def main():
 
 
 @main.command()
-@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", envvar="PORT", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--host", cls=SettingOption, setting="HOST", metavar="ADDRESS")
+@click.option("--port", cls=SettingOption, setting="PORT", metavar="PORT")
 @click.option("--workers", "rq_workers", envvar="RADAR_RQ_WORKERS", default=1, show_default=True, type=int,
               help="RQ worker processes to start.")
 @click.option("--demo-data/--no-demo-data", envvar="RADAR_DEMO_DATA", default=True, show_default=True,
               help="Write a few days of demo reports, with a replayed outage of claude, before starting.")
 def run(host, port, rq_workers, demo_data):
     """All in one: Redis (embedded unless REDIS_URL is set), the web app, RQ workers and the scheduler."""
-    settings = _settings()
-    env = dict(os.environ, HOST=host, PORT=str(port))
+    settings = _settings(HOST=host, PORT=port)
+    env = dict(os.environ, HOST=settings.HOST, PORT=str(settings.PORT))
     # The demo trusts X-Forwarded-For from this machine only, so `simulate` can spread reports over regions.
     env.setdefault("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
 
@@ -75,7 +98,13 @@ def run(host, port, rq_workers, demo_data):
         # instead of every part at once with Redis gone under a drain that is still writing.
         for part in ["web", *["worker"] * rq_workers, "scheduler"]:
             children.append(subprocess.Popen([*command, part], env=env, start_new_session=True))
-        click.echo(f"Outage Radar is running at http://{host}:{port}/ — Ctrl-C stops it")
+        url = f"http://{_url_host(settings.HOST)}:{settings.PORT}/"
+        waiting = _wait_until_up(url, env["REDIS_URL"], children)
+        if all(child.poll() is None for child in children):
+            if waiting:
+                click.echo(f"not up after {UP_TIMEOUT:.0f} s: {', '.join(waiting)}", err=True)
+            # Last, once the parts' start-up lines are out: the line a person at the terminal looks for.
+            click.echo(f"Outage Radar is running at {url} — Ctrl-C stops it")
         while all(child.poll() is None for child in children):
             time.sleep(0.5)
         click.echo("a process stopped unexpectedly; stopping the rest", err=True)
@@ -87,6 +116,59 @@ def run(host, port, rq_workers, demo_data):
         _stop_all(children)
         if server is not None:
             server.stop()
+
+
+UP_TIMEOUT = 60.0
+"""Seconds `run` waits for its parts to answer before it prints the address anyway."""
+
+
+def _url_host(host: str) -> str:
+    return f"[{host}]" if ":" in host else host
+
+
+def _probe_url(url: str) -> str:
+    """`url` with a wildcard listening address replaced by this machine's loopback one."""
+    return url.replace("//0.0.0.0:", "//127.0.0.1:").replace("//[::]:", "//[::1]:")
+
+
+def _wait_until_up(url: str, redis_url: str, children: list[subprocess.Popen]) -> list[str]:
+    """Wait until the web app answers and every worker and the scheduler has registered in Redis: the parts
+    still not up after UP_TIMEOUT (none when all are); returns at once when one exits."""
+    import http.client
+    from urllib.parse import urlsplit
+
+    import redis
+    from rq import Worker
+    from rq.cron import CronScheduler
+
+    from .base.stores import queue_client
+    _, *workers, scheduler = children
+    connection = queue_client(Settings.from_env(REDIS_URL=redis_url))
+    web_up, registered, waiting = False, set(), ["web"]
+    deadline = time.monotonic() + UP_TIMEOUT
+    while time.monotonic() < deadline and all(child.poll() is None for child in children):
+        if not web_up:
+            # http.client, not urllib: a proxy set in the environment must not answer for this machine.
+            probe = http.client.HTTPConnection(urlsplit(_probe_url(url)).netloc, timeout=2)
+            try:
+                probe.request("GET", "/healthz")
+                web_up = probe.getresponse().status == 200
+            except (OSError, http.client.HTTPException):
+                pass
+            finally:
+                probe.close()
+        try:
+            registered = ({w.pid for w in Worker.all(connection=connection)}
+                          | {s.pid for s in CronScheduler.all(connection)})
+        except redis.RedisError:
+            pass
+        waiting = ([] if web_up else ["web"]) + [
+            name for name, child in [*[("worker", w) for w in workers], ("scheduler", scheduler)]
+            if child.pid not in registered]
+        if not waiting:
+            return []
+        time.sleep(0.2)
+    return waiting
 
 
 def _stop_all(children: list[subprocess.Popen]) -> None:
@@ -102,20 +184,20 @@ def _stop_all(children: list[subprocess.Popen]) -> None:
 
 
 @main.command()
-@click.option("--host", envvar="HOST", default="127.0.0.1", show_default=True, help="Address to listen on.")
-@click.option("--port", envvar="PORT", default=8000, show_default=True, type=int, help="Port to listen on.")
-@click.option("--workers", envvar="RADAR_WEB_WORKERS", default=2, show_default=True, type=int,
-              help="gunicorn worker processes.")
-@click.option("--threads", envvar="RADAR_WEB_THREADS", default=4, show_default=True, type=int,
-              help="Threads per worker process.")
+@click.option("--host", cls=SettingOption, setting="HOST", metavar="ADDRESS")
+@click.option("--port", cls=SettingOption, setting="PORT", metavar="PORT")
+@click.option("--workers", cls=SettingOption, setting="RADAR_WEB_WORKERS", metavar="N")
+@click.option("--threads", cls=SettingOption, setting="RADAR_WEB_THREADS", metavar="N")
 def web(host, port, workers, threads):
     """The web app under gunicorn."""
+    settings = _redis_urls(_settings(HOST=host, PORT=port, RADAR_WEB_WORKERS=workers, RADAR_WEB_THREADS=threads))
+    host, port, workers, threads = (settings.HOST, settings.PORT, settings.RADAR_WEB_WORKERS,
+                                    settings.RADAR_WEB_THREADS)
     from .serving.config import metrics_dir
-    settings = _redis_urls(_settings())
     # Set before gunicorn starts: prometheus_client picks its multiprocess mode when first imported.
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL,
                       PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings.PROMETHEUS_MULTIPROC_DIR))
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{host}:{port}",
+    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{_url_host(host)}:{port}",
                                "--workers", str(workers), "--worker-class", "aggregator.serving.shedding.SheddingWorker",
                                "--threads", str(threads), "--graceful-timeout", "10",
                                "--config", "python:aggregator.serving.config",
@@ -184,7 +266,7 @@ def scheduler():
 @click.option("--concurrency", envvar="RADAR_SIMULATE_CONCURRENCY", default=8, show_default=True, type=click.IntRange(1, 256),
               help="Parallel connections.")
 def simulate(url, service, count, rate, surfaces, regions, concurrency):
-    """Post synthetic reports to a running server, then wait until its summary shows them."""
+    """Post synthetic reports to a running server, then wait until its counts since the start show them."""
     from .simulate import Mix, run_simulation
     try:
         result = run_simulation(url, service, count, rate, Mix.parse(surfaces, "surfaces"),

@@ -1,4 +1,5 @@
-"""Structured logs: one JSON object per line, and a request id on every line logged while serving a request."""
+"""Structured logs: one JSON object per line (plain text on a terminal), and a request id on every line logged
+while serving a request."""
 from __future__ import annotations
 
 import ipaddress
@@ -6,6 +7,7 @@ import json
 import logging
 import logging.config
 import re
+import sys
 import time
 import uuid
 from contextvars import ContextVar
@@ -106,21 +108,45 @@ class TextFormatter(logging.Formatter):
         return f"{line} [{request}]" if request else line
 
 
+class RoutineToDebug(logging.Filter):
+    """RQ cron's line for each job it enqueues becomes a debug line: at INFO it would come every few seconds."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno == logging.INFO and str(record.msg).startswith("Enqueued job"):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            # The logger let it through as INFO; as DEBUG it is printed only where debug lines are wanted.
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
+def chosen_format(fmt: str, stream=None) -> str:
+    """`json` or `text`: `auto` is text when the log stream (stderr) is a terminal, else JSON for collectors."""
+    if fmt != "auto":
+        return fmt
+    stream = sys.stderr if stream is None else stream
+    try:
+        return "text" if stream.isatty() else "json"
+    except (AttributeError, ValueError):  # no stream, or a closed one
+        return "json"
+
+
 def dict_config(fmt: str) -> dict:
     """logging.config.dictConfig for a process: everything to stderr in `fmt`, gunicorn's own lines too."""
-    formatter = JsonFormatter if fmt == "json" else TextFormatter
+    formatter = TextFormatter if chosen_format(fmt) == "text" else JsonFormatter
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "formatters": {"radar": {"()": f"{__name__}.{formatter.__name__}"}},
         "filters": {"request_id": {"()": f"{__name__}.RequestIdFilter"},
-                    "no_address": {"()": f"{__name__}.NoAddressFilter"}},
+                    "no_address": {"()": f"{__name__}.NoAddressFilter"},
+                    "routine": {"()": f"{__name__}.RoutineToDebug"}},
         "handlers": {"stderr": {"class": "logging.StreamHandler", "stream": "ext://sys.stderr",
                                 "formatter": "radar", "filters": ["request_id", "no_address"]}},
         "root": {"level": "INFO", "handlers": ["stderr"]},
         # gunicorn's lines go through the same handler; its access log stays off: it would print addresses.
         "loggers": {"gunicorn.error": {"level": "INFO", "handlers": [], "propagate": True},
-                    "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False}},
+                    "gunicorn.access": {"level": "INFO", "handlers": [], "propagate": False},
+                    "rq.cron": {"filters": ["routine"]}},
     }
 
 

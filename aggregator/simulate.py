@@ -7,7 +7,7 @@ import random
 import threading
 import time
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 # IPv6 /32 networks of home-line providers that the GeoLite2 database places in each country. Each simulated
 # reporter gets a /64 of its own inside one, as a household does: a counted report stands for one network.
@@ -55,6 +55,16 @@ class Result:
     failed: int = 0
     retried: int = 0
     """Sends repeated after a 503 with Retry-After."""
+    resent: int = 0
+    """Sends repeated on a new connection: the server had closed the kept-alive one before they reached it."""
+    shown: int | None = None
+    """Reports the service counted from the simulation's start until the end check (None: not read)."""
+
+
+# How a request on a kept-alive connection fails when the server closed that connection while it was idle:
+# the request never reached the server, so sending it again on a new connection cannot count it twice.
+_CLOSED_WHILE_IDLE = (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError,
+                      ConnectionAbortedError)
 
 
 RETRIES = 5
@@ -84,22 +94,43 @@ def _get_json(base, path: str) -> dict:
         conn.close()
 
 
+# The series API returns at most 2880 buckets: a long simulation is checked in wider ones.
+BUCKETS = (("1m", 60, "minutes"), ("15m", 900, "quarter-hours"), ("1h", 3600, "hours"))
+MOST_BUCKETS = 2880
+END_WAIT = 30.0
+"""Seconds the end check waits for the service's counts to show every counted report."""
+
+
+def _buckets(base, service: str, resolution: str, since: str | None = None) -> list[dict]:
+    """The service's buckets from `since` (one of their times) to now; without it, the latest ones."""
+    path = f"/api/v1/services/{quote(service)}/series?resolution={resolution}"
+    answer = _get_json(base, path + (f"&from={quote(since)}" if since else ""))
+    if "error" in answer:
+        raise ValueError(answer["error"]["message"])
+    return answer["buckets"]
+
+
 def run_simulation(url: str, service: str, count: int, rate: float, surfaces: Mix, regions: Mix,
                    concurrency: int, echo=print, seed: int | None = None) -> Result:
-    """Send `count` reports at about `rate` per second, then wait for the summary to show the counted ones."""
+    """Send `count` reports at about `rate` per second, then wait until the service's counts show them."""
     base = urlsplit(url)
     for country in regions.names:
         _address(country, random.Random())
-    before = _get_json(base, f"/api/v1/services/{service}/summary?window=1h")
-    if "error" in before:
-        raise ValueError(before["error"]["message"])
+    # Fixed buckets from the one the simulation starts in: a sliding window ("the last hour") would also
+    # lose older reports while it runs. What the first held before the start is not the simulation's.
+    planned = count / rate + END_WAIT
+    resolution, _, unit = next((b for b in BUCKETS if planned < (MOST_BUCKETS - 2) * b[1]), BUCKETS[-1])
+    first = _buckets(base, service, resolution)[-1]
     result, lock = Result(), threading.Lock()
     started = time.monotonic()
     tickets = iter(range(count))
 
+    def connect() -> http.client.HTTPConnection:
+        return http.client.HTTPConnection(base.hostname, base.port or 80, timeout=30)
+
     def sender(worker: int):
         rng = random.Random(None if seed is None else seed + worker)
-        conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=30)
+        conn = connect()
         for n in tickets:
             # Open loop: report n is due at n / rate seconds, whether or not earlier ones were answered.
             delay = started + n / rate - time.monotonic()
@@ -110,13 +141,24 @@ def run_simulation(url: str, service: str, count: int, rate: float, surfaces: Mi
                        "X-Forwarded-For": _address(regions.pick(rng), rng)}
             for attempt in range(RETRIES + 1):
                 try:
-                    conn.request("POST", "/api/v1/reports", json.dumps(body), headers)
-                    response = conn.getresponse()
+                    reused = conn.sock is not None  # http.client drops the socket when either side closes
+                    try:
+                        conn.request("POST", "/api/v1/reports", json.dumps(body), headers)
+                        response = conn.getresponse()
+                    except _CLOSED_WHILE_IDLE:
+                        if not reused:
+                            raise
+                        conn.close()
+                        conn = connect()
+                        with lock:
+                            result.resent += 1
+                        conn.request("POST", "/api/v1/reports", json.dumps(body), headers)
+                        response = conn.getresponse()
                     answer = json.loads(response.read())
                     ok = response.status == 202
                 except (OSError, http.client.HTTPException, ValueError):
                     conn.close()
-                    conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=30)
+                    conn = connect()
                     ok, answer = False, {}
                     break
                 if response.status != 503 or attempt == RETRIES:
@@ -143,15 +185,19 @@ def run_simulation(url: str, service: str, count: int, rate: float, surfaces: Mi
     sent_in = time.monotonic() - started
     echo(f"sent {result.sent} reports in {sent_in:.1f} s: {result.counted} counted, {result.deduped} deduped, "
          f"{result.failed} failed" + (f" ({result.retried} sends repeated after 503)" if result.retried else ""))
-    expected = before["total"] + result.counted
+    what = f"the service's count for the {unit} since the simulation began"
     done = time.monotonic()
-    while time.monotonic() - done < 30:
-        shown = _get_json(base, f"/api/v1/services/{service}/summary?window=1h")["total"]
-        if shown >= expected:
-            echo(f"summary shows all {result.counted} counted reports {time.monotonic() - done:.2f} s after "
-                 f"the last was sent")
+    while True:
+        result.shown = sum(b["total"] for b in _buckets(base, service, resolution, first["time"])) - first["total"]
+        if result.shown >= result.counted:
+            others = result.shown - result.counted
+            echo(f"{what} rose by {result.shown}: all {result.counted} counted reports it sent"
+                 + (f" and {others} from elsewhere" if others else "")
+                 + f", {time.monotonic() - done:.2f} s after the last was sent")
             break
-        time.sleep(0.1)
-    else:
-        echo(f"after 30 s the summary shows {shown - before['total']} of {result.counted} counted reports")
+        if time.monotonic() - done > END_WAIT:
+            echo(f"after {END_WAIT:.0f} s {what} had risen by {result.shown}, short of the {result.counted} "
+                 f"counted reports it sent")
+            break
+        time.sleep(0.2)
     return result

@@ -10,7 +10,8 @@ import urllib.request
 import click
 import pytest
 
-from aggregator.cli import main
+from aggregator.base.settings import SETTINGS
+from aggregator.cli import SettingOption, main
 from bench.stack import free_port
 
 
@@ -22,11 +23,59 @@ def test_help_lists_every_command():
 
 
 @pytest.mark.parametrize("name", sorted(main.commands))
-def test_every_option_has_an_env_var_and_help(name):
+def test_every_option_has_an_env_var_or_overrides_a_setting_and_has_help(name):
     for param in main.commands[name].params:
         if isinstance(param, click.Option):
-            assert param.envvar, f"{name} {param.opts[0]} has no env var"
+            assert param.envvar or isinstance(param, SettingOption), f"{name} {param.opts[0]} has no env var"
             assert param.help, f"{name} {param.opts[0]} has no help"
+
+
+@pytest.mark.parametrize("command", ["run", "web"])
+def test_address_options_fall_back_to_the_settings_and_share_their_help(command):
+    options = {param.name: param for param in main.commands[command].params}
+    for option, setting in [("host", "HOST"), ("port", "PORT")]:
+        assert options[option].setting == setting and options[option].default is None
+        assert next(s.help for s in SETTINGS if s.name == setting) in options[option].help.lower()
+
+
+def test_a_bad_option_value_names_the_option_and_what_it_must_be():
+    done = subprocess.run([sys.executable, "-m", "aggregator", "web", "--port", "70000"], capture_output=True,
+                          text=True, timeout=30)
+    assert done.returncode == 2
+    assert "'--port'" in done.stderr and "0-65535" in done.stderr
+
+
+def test_a_bad_setting_in_the_environment_names_the_variable_before_anything_starts(tmp_path):
+    env = dict(os.environ, RADAR_WEB_THREADS="many", RADAR_VAR_DIR=str(tmp_path))
+    done = subprocess.run([sys.executable, "-m", "aggregator", "web"], env=env, capture_output=True, text=True,
+                          timeout=30)
+    assert done.returncode == 2
+    assert "RADAR_WEB_THREADS='many' is not valid: must be a positive whole number" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_web_listens_where_the_settings_say_when_no_option_is_given(redis_server, tmp_path):
+    port = free_port()
+    env = dict(os.environ, REDIS_URL=redis_server.url, PORT=str(port), RADAR_WEB_WORKERS="1",
+               RADAR_WEB_THREADS="2")
+    with open(tmp_path / "web.log", "w") as log:
+        web = subprocess.Popen([sys.executable, "-m", "aggregator", "web"], env=env, stdout=log,
+                               stderr=subprocess.STDOUT)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                assert _get(f"http://127.0.0.1:{port}/healthz")[0] == 200
+                break
+            except OSError:
+                if web.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"web did not serve on PORT:\n{(tmp_path / 'web.log').read_text()}")
+                time.sleep(0.1)
+    finally:
+        web.terminate()
+        web.wait(timeout=15)
+    booted = [line for line in (tmp_path / "web.log").read_text().splitlines() if "Booting worker" in line]
+    assert len(booted) == 1
 
 
 def test_a_part_started_alone_without_redis_says_what_to_do(tmp_path):
@@ -52,23 +101,23 @@ def test_run_serves_simulate_counts_exactly_and_ctrl_c_stops_everything(tmp_path
     run = subprocess.Popen([sys.executable, "-m", "aggregator", "run"], env=env, stdout=log, stderr=log,
                            start_new_session=True)
     base = f"http://127.0.0.1:{port}"
+    announced = f"Outage Radar is running at {base}/ — Ctrl-C stops it"
     try:
         deadline = time.monotonic() + 30
-        while True:
-            try:
-                status, page = _get(f"{base}/claude")
-                break
-            except OSError:
-                if run.poll() is not None or time.monotonic() > deadline:
-                    log.seek(0)
-                    pytest.fail(f"run did not serve:\n{log.read()}")
-                time.sleep(0.2)
+        while announced not in (tmp_path / "run.log").read_text():
+            if run.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"run did not say where it serves:\n{(tmp_path / 'run.log').read_text()}")
+            time.sleep(0.2)
+        # Printed once everything is up: the parts' start-up lines are above it, and the page answers at once.
+        before = (tmp_path / "run.log").read_text().split(announced)[0]
+        assert "Booting worker" in before and "CronScheduler" in before and "not up after" not in before
+        status, page = _get(f"{base}/claude")
         assert status == 200 and "Website" in page
         sim = subprocess.run([sys.executable, "-m", "aggregator", "simulate", "--url", base, "--count", "1000",
                               "--rate", "1000", "--service", "claude"], env=env, capture_output=True, text=True,
                              timeout=120)
         assert sim.returncode == 0, sim.stderr
-        assert "1000 counted" in sim.stdout and "summary shows all 1000" in sim.stdout
+        assert "1000 counted" in sim.stdout and "began rose by 1000: all 1000 counted reports it sent," in sim.stdout
         summary = json.loads(_get(f"{base}/api/v1/services/claude/summary?window=1h")[1])
         assert summary["total"] == 1000
         assert sum(summary["surfaces"]["counts"].values()) == 1000
@@ -83,6 +132,8 @@ def test_run_serves_simulate_counts_exactly_and_ctrl_c_stops_everything(tmp_path
     log.seek(0)
     output = log.read()
     assert "Traceback" not in output, output
+    # The scheduler enqueued its drains all along, without a line each time.
+    assert "Enqueued job" not in output
     assert not (tmp_path / "var" / "redis.sock").exists()
     leftover = subprocess.run(["pgrep", "-f", str(tmp_path)], capture_output=True, text=True).stdout.split()
     assert leftover == []

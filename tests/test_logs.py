@@ -1,10 +1,17 @@
 """Structured logs: one JSON object per line, a request id on each line of a request, no client address."""
 from __future__ import annotations
 
+import io
 import json
 import logging
+import os
+import pty
+import re
+import select
 import socket
+import subprocess
 import sys
+import time
 import urllib.request
 
 import pytest
@@ -133,3 +140,89 @@ def test_gunicorn_builds_no_access_line_of_its_own_beside_the_apps():
     ours = serving.logger_class(cfg)
     assert not ours.access_log_enabled
     ours.access(None, None, {}, 0.0)  # gunicorn's would read the response and request it was given
+
+
+# --- on a terminal, and the scheduler's routine lines ------------------------------------------------------
+
+def _scheduler(redis_url: str, **env) -> tuple[list, dict]:
+    return [sys.executable, "-m", "aggregator", "scheduler"], dict(os.environ, REDIS_URL=redis_url, **env)
+
+
+def _read_until(fd: int, needle: bytes, seconds: float) -> bytes:
+    seen, deadline = b"", time.monotonic() + seconds
+    while needle not in seen and time.monotonic() < deadline:
+        ready, _, _ = select.select([fd], [], [], 0.2)
+        if ready:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:  # the terminal's other end is closed: the process is gone
+                break
+    return seen
+
+
+def test_on_a_terminal_the_default_format_is_plain_lines(redis_server):
+    command, env = _scheduler(redis_server.url)
+    env.pop("RADAR_LOG_FORMAT", None)
+    leader, follower = pty.openpty()
+    process = subprocess.Popen(command, env=env, stdin=subprocess.DEVNULL, stdout=follower, stderr=follower)
+    os.close(follower)
+    try:
+        seen = _read_until(leader, b"starting", 60).decode()
+        exited = process.poll()
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+        os.close(leader)
+    assert re.search(r"\d\d:\d\d:\d\d,\d{3} INFO rq\.cron: CronScheduler \S+: starting", seen), (exited, seen)
+    assert "{" not in seen, seen
+
+
+def test_an_explicit_format_is_kept_on_a_terminal_and_auto_means_json_elsewhere():
+    leader, follower = pty.openpty()
+    with os.fdopen(follower, "w") as terminal:
+        assert logs.chosen_format("auto", terminal) == "text"
+        assert logs.chosen_format("json", terminal) == "json"
+    os.close(leader)
+    assert logs.chosen_format("auto", io.StringIO()) == "json"
+    assert logs.chosen_format("text", io.StringIO()) == "text"
+
+
+def test_the_scheduler_enqueues_its_jobs_without_a_line_for_each(redis_server, tmp_path):
+    from redis import Redis
+
+    from workers import keys
+    command, env = _scheduler(redis_server.url, RADAR_DRAIN_INTERVAL="1", RADAR_LOG_FORMAT="json")
+    with open(tmp_path / "scheduler.log", "w") as log:
+        process = subprocess.Popen(command, env=env, stdout=log, stderr=subprocess.STDOUT)
+    queue = Redis.from_url(redis_server.url)
+    try:
+        # No worker takes them, so they stay queued: the first second's three jobs, then a drain each second.
+        deadline = time.monotonic() + 30
+        while queue.llen(f"rq:queue:{keys.QUEUE}") < 4 and time.monotonic() < deadline:
+            time.sleep(0.1)
+    finally:
+        process.terminate()
+        process.wait(timeout=15)
+    assert queue.llen(f"rq:queue:{keys.QUEUE}") >= 4
+    messages = [json.loads(line)["message"] for line in (tmp_path / "scheduler.log").read_text().splitlines()]
+    assert any("starting" in m for m in messages), messages
+    assert not [m for m in messages if m.startswith("Enqueued job")]
+
+
+def test_rq_crons_other_lines_warnings_and_asked_for_debug_lines_still_show():
+    program = "\n".join([
+        "import logging",
+        "from aggregator import logs",
+        "logs.configure('json')",
+        "cron = logging.getLogger('rq.cron')",
+        "cron.info('Enqueued job drain_all to queue radar')",
+        "cron.info('CronScheduler s: starting...')",
+        "cron.warning('Failed to restore cron jobs: gone')",
+        "cron.setLevel(logging.DEBUG)",
+        "cron.info('Enqueued job evaluate_all to queue radar')",
+    ])
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True)
+    shown = [(line["level"], line["message"]) for line in map(json.loads, done.stderr.splitlines())]
+    assert shown == [("info", "CronScheduler s: starting..."),
+                     ("warning", "Failed to restore cron jobs: gone"),
+                     ("debug", "Enqueued job evaluate_all to queue radar")]

@@ -39,7 +39,7 @@ def test_the_defaults_parse_to_the_documented_values():
     assert settings.RADAR_CLAIM_IDLE_SECONDS == 30
     assert settings.RADAR_COMMENTS_KEPT == 10000
     assert settings.RADAR_REPORT_RATE_LIMIT == "60/minute"
-    assert settings.RADAR_LOG_FORMAT == "json"
+    assert settings.RADAR_LOG_FORMAT == "auto"
     assert settings.PROMETHEUS_MULTIPROC_DIR == ""
     assert (settings.RADAR_STATUSPAGE_ALLOW_HTTP, settings.RADAR_STATUSPAGE_ALLOW_PRIVATE) == (False, False)
 

@@ -21,25 +21,26 @@ def _default_geoip_db() -> str:
     return str(Path(_geoip_geolite2.__file__).parent / _geoip_geolite2.database_name)
 
 
-def _positive_int(raw: str) -> int:
-    value = int(raw)
-    if value <= 0:
-        raise ValueError("must be a positive whole number")
+def _whole(raw: str, lowest: int, highest: int | None, must: str) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(must) from None
+    if value < lowest or (highest is not None and value > highest):
+        raise ValueError(must)
     return value
+
+
+def _positive_int(raw: str) -> int:
+    return _whole(raw, 1, None, "must be a positive whole number")
 
 
 def _non_negative_int(raw: str) -> int:
-    value = int(raw)
-    if value < 0:
-        raise ValueError("must be 0 or a positive whole number")
-    return value
+    return _whole(raw, 0, None, "must be 0 or a positive whole number")
 
 
 def _port(raw: str) -> int:
-    value = int(raw)
-    if not 0 <= value <= 65535:
-        raise ValueError("must be a TCP port, 0-65535")
-    return value
+    return _whole(raw, 0, 65535, "must be a TCP port, 0-65535")
 
 
 def _networks(raw: str) -> tuple:
@@ -95,8 +96,8 @@ def _rate_limit(raw: str) -> str:
 
 def _log_format(raw: str) -> str:
     value = raw.strip().lower()
-    if value not in ("json", "text"):
-        raise ValueError("must be json or text")
+    if value not in ("auto", "json", "text"):
+        raise ValueError("must be auto, json or text")
     return value
 
 
@@ -181,8 +182,9 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
     Setting("RADAR_REPORT_RATE_LIMIT", "60/minute", _rate_limit,
             "reports one client address may send to one service (moving windows, `;` between limits); empty: no limit"),
-    Setting("RADAR_LOG_FORMAT", "json", _log_format,
-            "json: one JSON object per log line; text: plain lines for reading in a terminal"),
+    Setting("RADAR_LOG_FORMAT", "auto", _log_format,
+            "json: one JSON object per log line; text: plain lines for reading in a terminal; "
+            "auto: text when the logs go to a terminal, else json"),
     Setting("PROMETHEUS_MULTIPROC_DIR", "", _text,
             "directory where the web workers keep their metrics for /metrics, emptied when `web` starts; "
             "empty: a new temporary directory each start"),

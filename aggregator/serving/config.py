@@ -38,6 +38,10 @@ class Logger(glogging.Logger):
 
 logger_class = Logger
 
+# gunicorn's runtime control socket (for `gunicornc`) defaults to one path in the user's home shared by every
+# gunicorn they start, so a second `web` on the machine would contend for it; nothing here uses it.
+control_socket_disable = True
+
 
 def post_worker_init(worker):
     """The app is loaded: its objects (Flask, Plotly, the catalog) leave the garbage collector's generations,
