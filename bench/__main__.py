@@ -2,6 +2,7 @@
 import sys
 
 from . import (
+    attack,
     burst,
     cluster,
     dashboard,
@@ -19,7 +20,7 @@ from . import (
 BENCHMARKS = {"ingest": ingest.main, "burst": burst.main, "relay": relay.main, "freshness": freshness.main,
               "drain": drain.main, "memory": memory.main, "visibility": visibility.main, "evaluate": evaluate.main,
               "dashboard": dashboard.main, "detect": detect.main, "statuspage": statuspage.main,
-              "cluster": cluster.main}
+              "cluster": cluster.main, "attack": attack.main}
 
 names = sys.argv[1:] or list(BENCHMARKS)
 unknown = [n for n in names if n not in BENCHMARKS]

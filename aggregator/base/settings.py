@@ -144,6 +144,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_SHED_AFTER_MS", "200", _non_negative_int,
             "a request that would wait longer than this many milliseconds for a thread (the requests queued "
             "ahead of it times how fast the threads get through them) is answered 503 at once; 0: never"),
+    Setting("RADAR_REQUEST_READ_SECONDS", "10", _positive_int,
+            "seconds a client has to send a whole request, headers and body; a request reaches a thread only "
+            "once it is all in, and one slower than this is answered 408 and its connection closed"),
     Setting("RADAR_VAR_DIR", "var", _text, "directory for the embedded Redis's data and socket"),
     Setting("RADAR_SERVICES_FILE", str(_PACKAGE_DIR / "services.toml"), _text,
             "TOML catalog of services that can be reported"),
@@ -218,6 +221,7 @@ class Settings:
     RADAR_WEB_WORKERS: int
     RADAR_WEB_THREADS: int
     RADAR_SHED_AFTER_MS: int
+    RADAR_REQUEST_READ_SECONDS: int
     RADAR_VAR_DIR: str
     RADAR_SERVICES_FILE: str
     RADAR_DEDUPE_MINUTES: int

@@ -1,9 +1,11 @@
-"""The overloaded server's answer (503 + Retry-After), and which waiting requests can get it unparsed."""
+"""The server's own answers, written without the WSGI machinery: the overload refusal (503 + Retry-After), a
+request too slow to arrive (408), and what gunicorn's parser refuses — each in the one error shape."""
 from __future__ import annotations
 
 import json
-import re
-from typing import NamedTuple
+from http import HTTPStatus
+
+from gunicorn.http import errors as parser
 
 from .. import security
 from ..embed import CORS_HEADERS
@@ -15,46 +17,47 @@ OVERLOADED = json.dumps(shape(
 REPORTS_PATH = "/api/v1/reports"
 NEVER_SHED = ("/healthz", "/readyz", "/metrics")
 """Probes must see a busy server as alive, not failing."""
+# Widgets on other sites post reports: without CORS they could not read that this was a 503.
+_EVERY = [("Cache-Control", "no-store"), *CORS_HEADERS.items(), *security.missing({}).items()]
 HEADERS = [("Content-Type", "application/json"), ("Content-Length", str(len(OVERLOADED))),
-           ("Retry-After", str(RETRY_AFTER_SECONDS)), ("Cache-Control", "no-store"),
-           # Widgets on other sites post reports: without CORS they could not read that this was a 503.
-           *CORS_HEADERS.items(), *security.missing({}).items()]
-_STATUS_AND_HEADERS = ("HTTP/1.1 503 Service Unavailable\r\n"
-                       + "".join(f"{name}: {value}\r\n" for name, value in HEADERS)).encode("latin-1")
-CANNED = _STATUS_AND_HEADERS + b"\r\n" + OVERLOADED
-"""The whole answer as bytes, written to the socket without the WSGI machinery; the connection stays open."""
-CANNED_CLOSING = _STATUS_AND_HEADERS + b"Connection: close\r\n\r\n" + OVERLOADED
-READ_BYTES = 16384
-"""A report with its headers fits many times over; a request larger than this takes the parsing lane."""
-
-_REQUEST_LINE = re.compile(rb"[A-Z]+ (/[^ ?]*)[^ ]* HTTP/1\.([01])\r\n")
-_FRAMING = re.compile(rb"\r\n(content-length|transfer-encoding|expect)[ \t]*:[ \t]*([^\r]*)", re.IGNORECASE)
-_CLOSE = re.compile(rb"\r\nconnection[ \t]*:[^\r]*close", re.IGNORECASE)
+           ("Retry-After", str(RETRY_AFTER_SECONDS)), *_EVERY]
 
 
-class Request(NamedTuple):
-    path: str
-    length: int
-    closes: bool
-    """The client asked for the connection to close after the answer (HTTP/1.0 always does here)."""
+def answer(status: int, headers: list[tuple[str, str]], body: bytes, closing: bool) -> bytes:
+    """A whole HTTP/1.1 answer as bytes."""
+    head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n" + "".join(f"{n}: {v}\r\n" for n, v in headers)
+    return (head + ("Connection: close\r\n" if closing else "") + "\r\n").encode("latin-1") + body
 
 
-def whole_request(buffered: bytes) -> Request | None:
-    """The one HTTP/1.x request at the start of `buffered` if all of it is there, else None.
+def error(status: int, code: str, message: str) -> bytes:
+    """An error answer in the one shape, with the headers every answer gets; the connection closes after it."""
+    body = json.dumps(shape(code, message)).encode()
+    headers = [("Content-Type", "application/json"), ("Content-Length", str(len(body))), *_EVERY]
+    return answer(status, headers, body, closing=True)
 
-    None also for anything this cannot frame safely without a parser — chunked bodies, `Expect`, a
-    malformed or repeated Content-Length — so that request goes to gunicorn's own parser instead.
-    """
-    end = buffered.find(b"\r\n\r\n")
-    line = _REQUEST_LINE.match(buffered)
-    if end < 0 or not line:
-        return None
-    framing = _FRAMING.findall(buffered, 0, end + 2)
-    lengths = [value.strip() for name, value in framing if name.lower() == b"content-length"]
-    if len(framing) != len(lengths) or len(lengths) > 1 or not all(v.isdigit() for v in lengths):
-        return None
-    size = end + 4 + (int(lengths[0]) if lengths else 0)
-    if size > len(buffered):
-        return None
-    closes = line[2] == b"0" or _CLOSE.search(buffered, 0, end + 2) is not None
-    return Request(line[1].decode("latin-1"), size, closes)
+
+CANNED = answer(503, HEADERS, OVERLOADED, closing=False)
+"""The overload refusal; the connection stays open for the client's next request."""
+CANNED_CLOSING = answer(503, HEADERS, OVERLOADED, closing=True)
+TOO_SLOW = error(408, "request_timeout", "the request did not arrive in time")
+MALFORMED_BODY = error(400, "malformed_body", "the chunked body is malformed")
+
+# What gunicorn's parser refuses, as (status, code); any other parser error is a 400 `bad_request`.
+_PARSER_ERRORS = (
+    (parser.LimitRequestLine, 414, "uri_too_long"),
+    (parser.LimitRequestHeaders, 431, "headers_too_large"),
+    (parser.UnsupportedTransferCoding, 501, "not_implemented"),
+    (parser.ExpectationFailed, 417, "expectation_failed"),
+    (parser.ForbiddenProxyRequest, 403, "forbidden"),
+    ((parser.InvalidChunkSize, parser.ChunkMissingTerminator, parser.InvalidChunkExtension), 400, "malformed_body"),
+)
+
+
+def refused(exc: Exception) -> bytes:
+    """The answer to a request gunicorn's parser could not take."""
+    for kind, status, code in _PARSER_ERRORS:
+        if isinstance(exc, kind):
+            break
+    else:
+        status, code = 400, "bad_request"
+    return error(status, code, f"the request could not be read: {HTTPStatus(status).phrase.lower()}")

@@ -1,4 +1,5 @@
-"""The web server's worker: gunicorn's threaded worker, answering 503 at once when its threads are behind."""
+"""The web server's worker: gunicorn's threaded worker, which gathers each request before a thread sees it and
+answers 503 at once when its threads are behind."""
 from __future__ import annotations
 
 import errno
@@ -6,24 +7,27 @@ import selectors
 import sys
 import threading
 import time
+from collections import deque
 from concurrent import futures
 from functools import partial
 
+from gunicorn import util
 from gunicorn.http2 import negotiation
 from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from .. import metrics
 from .backlog import Backlog
+from .framing import CONTINUE, MALFORMED, MORE, PARSER, Request, frame
 from .refusal import (
     CANNED,
     CANNED_CLOSING,
     HEADERS,
+    MALFORMED_BODY,
     NEVER_SHED,
     OVERLOADED,
-    READ_BYTES,
     REPORTS_PATH,
-    Request,
-    whole_request,
+    TOO_SLOW,
+    refused,
 )
 
 SWITCH_INTERVAL = 0.001
@@ -34,8 +38,12 @@ refusals slow; a shorter interval costs single reports throughput and refuses no
 SHED_THREADS = 2
 ACCEPT_BATCH = 64
 """Connections taken a wake-up of the accepting loop while shedding, at most (gunicorn takes one)."""
-DRAIN_READS = 4
-"""Reads of what a refused client sent, at most, before closing (a client sending nonstop gets a reset)."""
+READ_BYTES = 16384
+"""Bytes read from a client at a time; a report with its headers fits many times over."""
+MOST_BODY = 1024 * 1024
+"""Bodies up to this size are gathered before a thread sees the request (the batch endpoint takes 512 KiB);
+a larger one goes to the parser unread, and the application refuses it by its length."""
+CONTINUE_LINE = b"HTTP/1.1 100 Continue\r\n\r\n"
 
 
 def count_refusal(path: str) -> None:
@@ -59,22 +67,26 @@ class Shedding:
 
 
 class SheddingWorker(ThreadWorker):
-    """Requests queue for the worker threads while the wait they can expect (`Backlog`) is within the budget
-    (RADAR_SHED_AFTER_MS). Past it, the accepting loop itself answers a whole request with a canned 503,
-    unparsed, so refusing takes little from the threads; a request it cannot frame (still arriving, chunked,
-    larger than it reads) goes to threads of their own that parse it and answer 503. A FIFO queue alone
-    would make every request under a burst wait the whole queue, even to be refused."""
+    """Slow clients hold no thread: the accepting loop reads each request (`framing.frame`) until all of it is in,
+    within RADAR_REQUEST_READ_SECONDS, and only then hands it on. Requests queue for the worker threads while
+    the wait they can expect (`Backlog`) is within the budget (RADAR_SHED_AFTER_MS); past it, the loop answers a
+    whole request with a canned 503, unparsed, so refusing takes little from the threads, and a request only
+    the parser can read goes to threads of their own that parse it and answer 503. A FIFO queue alone would
+    make every request under a burst wait the whole queue, even to be refused."""
 
     def init_process(self):
         sys.setswitchinterval(SWITCH_INTERVAL)
         self._lane = threading.local()
         self._backlog = Backlog()
+        self._gathering: deque[TConn] = deque()
         self._shed_pool = futures.ThreadPoolExecutor(max_workers=SHED_THREADS, thread_name_prefix="shed")
         super().init_process()
 
     def load_wsgi(self):
         super().load_wsgi()
-        self.budget = self.wsgi.extensions["radar"].settings.RADAR_SHED_AFTER_MS / 1000
+        settings = self.wsgi.extensions["radar"].settings
+        self.budget = settings.RADAR_SHED_AFTER_MS / 1000
+        self.read_seconds = settings.RADAR_REQUEST_READ_SECONDS
         self.wsgi = Shedding(self.wsgi, lambda: self._lane.shed)
 
     def accept(self, listener):
@@ -92,79 +104,144 @@ class SheddingWorker(ThreadWorker):
                     return
                 raise
             self.nr_conns += 1
-            self.enqueue_req(TConn(self.cfg, client, address, listener.getsockname()))
+            self._arrived(TConn(self.cfg, client, address, listener.getsockname()))
 
     def on_client_socket_readable(self, conn, client):
-        """A kept-alive connection sent a request. Past the budget it is refused still registered with the
-        poller: taking it out and putting it back would cost two more system calls a refusal."""
-        if not self._behind(time.monotonic()):
-            super().on_client_socket_readable(conn, client)
-            return
+        """A kept-alive connection sent a request: gathered like a new one, still registered with the poller
+        (taking it out and putting it back would cost two more system calls)."""
         self.keepalived_conns.remove(conn)
-        self._shed(conn, registered=True)
+        self._arrived(conn, registered=True)
 
     def enqueue_req(self, conn):
+        """gunicorn's way back in for a connection whose parser already holds the start of the next request."""
+        conn.sock.setblocking(False)  # the thread left it blocking; the accepting loop must never wait on it
+        self._arrived(conn, pending=conn.parser.unreader.take_buffered() if conn.parser else b"")
+
+    def murder_pending(self):
+        """Besides gunicorn's own, close the connections whose request did not arrive in time, with a 408 if
+        any of it came."""
+        super().murder_pending()
         now = time.monotonic()
-        if self._behind(now):
-            self._shed(conn)
-        else:
-            self._backlog.arrived(now)
-            self._submit(self.tpool, self._work, conn)
+        while self._gathering and self._gathering[0].deadline <= now:
+            conn = self._gathering[0]
+            if conn.gathered:
+                try:
+                    conn.sock.send(TOO_SLOW)
+                except OSError:
+                    pass
+            self._close(conn, registered=True)
+
+    def handle_error(self, req, client, addr, exc):
+        """gunicorn's parser refused the request: say why in the one error shape, with the usual headers."""
+        self.log.warning("refused a request the parser could not read: %s", exc)
+        try:
+            util.write_nonblock(client, refused(exc))
+        except OSError:
+            pass
 
     def _behind(self, now: float) -> bool:
         return bool(self.budget) and self._backlog.wait(now) > self.budget
 
-    def _submit(self, pool, lane, conn, registered=False):
+    def _arrived(self, conn, registered=False, pending=b""):
+        """A request is coming on `conn`: start gathering it, with its deadline."""
+        conn.gathered = bytearray(pending)
+        conn.deadline = time.monotonic() + self.read_seconds
+        conn.continued = conn.waiting = False
+        if self.cfg.is_ssl or conn.is_http2 or negotiation.prior_knowledge_allowed(self.cfg, conn.client):
+            self._hand_over(conn, PARSER, registered)  # only a parser reads TLS and HTTP/2
+        else:
+            self._gather(conn, registered)
+
+    def _gather(self, conn, registered):
+        """Read what the client sent and act on it; runs in the accepting loop, so it never blocks."""
+        if not self._read(conn):
+            self._close(conn, registered)
+            return
+        outcome = frame(bytes(conn.gathered), MOST_BODY) if conn.gathered else MORE
+        if outcome == CONTINUE and not conn.continued:
+            conn.continued = True
+            try:
+                conn.sock.send(CONTINUE_LINE)
+            except OSError:
+                self._close(conn, registered)
+                return
+        if outcome in (MORE, CONTINUE):
+            self._wait(conn, registered)
+        elif outcome == MALFORMED:
+            try:
+                conn.sock.send(MALFORMED_BODY)
+            except OSError:
+                pass
+            self._close(conn, registered)
+        else:
+            self._hand_over(conn, outcome, registered)
+
+    def _read(self, conn) -> bool:
+        """Take what the client has sent so far; False once it has closed or failed."""
+        try:
+            while len(conn.gathered) <= MOST_BODY:
+                data = conn.sock.recv(READ_BYTES)
+                if not data:
+                    return False
+                conn.gathered += data
+                if len(data) < READ_BYTES:
+                    break
+        except BlockingIOError:
+            pass
+        except OSError:
+            return False
+        return True
+
+    def _wait(self, conn, registered):
+        """Wait in the poller for more of the request, until its deadline."""
+        callback = partial(self._on_readable, conn)
+        if registered:
+            self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
+        else:
+            self.poller.register(conn.sock, selectors.EVENT_READ, callback)
+        if not conn.waiting:
+            conn.waiting = True
+            self._gathering.append(conn)
+
+    def _on_readable(self, conn, client):
+        self._gather(conn, registered=True)
+
+    def _done_waiting(self, conn):
+        if conn.waiting:
+            conn.waiting = False
+            self._gathering.remove(conn)
+
+    def _hand_over(self, conn, outcome: Request | str, registered: bool):
+        """All of the request is in (or only the parser can read it): refuse it here, or give it to a thread."""
+        self._done_waiting(conn)
+        now = time.monotonic()
+        request = outcome if isinstance(outcome, Request) else None
+        shed = self._behind(now) and not (request and request.path in NEVER_SHED)
+        if shed and request is not None:
+            count_refusal(request.path)
+            self._refuse(conn, request, registered)
+            return
         if registered:
             self.poller.unregister(conn.sock)
+        conn.init()
+        conn.sock.setblocking(True)  # a kept-alive connection is already initialised, and was left non-blocking
+        if conn.gathered:
+            conn.parser.unreader.unread(bytes(conn.gathered))
+        if shed:
+            self._submit(self._shed_pool, self._parse_and_refuse, conn)
+        else:
+            self._backlog.arrived(now)
+            self._submit(self.tpool, self._work, conn)
+
+    def _submit(self, pool, lane, conn):
         future = pool.submit(lane, conn)
         future.add_done_callback(lambda done: self.method_queue.defer(self.finish_request, conn, done))
 
-    def _shed(self, conn, registered=False):
-        """Runs in the accepting loop: refuse what can be refused without a parser, hand on the rest.
-
-        Every socket call here lets the busy threads take the interpreter lock, and getting it back takes
-        a while under load: so the request is read once, not peeked at first, and handed back to the parser
-        when it is not refused."""
-        if (self.cfg.is_ssl or conn.is_http2 or negotiation.prior_knowledge_allowed(self.cfg, conn.client)
-                or (conn.parser and conn.parser.unreader.buf.getvalue())):
-            self._submit(self._shed_pool, self._parse_and_refuse, conn, registered)
-            return
-        try:
-            data = conn.sock.recv(READ_BYTES)
-        except BlockingIOError:  # connected, nothing sent yet (a browser's preconnect): no thread waits for it
-            self._park(conn, registered)
-            return
-        except OSError:
-            data = b""
-        if not data:
-            self._close(conn, registered)
-            return
-        request = whole_request(data)
-        if request is not None and request.path not in NEVER_SHED:
-            count_refusal(request.path)
-            self._refuse(conn, data, request, registered)
-            return
-        conn.init()
-        conn.parser.unreader.unread(data)
-        if request is None:  # still arriving, or framed in a way only the parser knows
-            self._submit(self._shed_pool, self._parse_and_refuse, conn, registered)
-        else:
-            self._backlog.arrived(time.monotonic())
-            self._submit(self.tpool, self._work, conn, registered)
-
-    def _refuse(self, conn, data: bytes, request: Request, registered: bool):
-        """Answer the canned 503. The connection stays open for the client's next request when exactly
-        this request was read; otherwise it closes, having read what the client sent: closing on unread
-        bytes would send a reset, which can destroy the answer before the client reads it."""
-        keep = (len(data) == request.length and not request.closes and self.alive and self.cfg.keepalive
+    def _refuse(self, conn, request: Request, registered: bool):
+        """Answer the canned 503. The connection stays open for the client's next request when exactly this
+        request was read; otherwise it closes, as what else came would be unanswered."""
+        keep = (len(conn.gathered) == request.length and not request.closes and self.alive and self.cfg.keepalive
                 and len(self.keepalived_conns) < self.max_keepalived)
-        try:
-            for _ in range(DRAIN_READS if len(data) == READ_BYTES else 0):
-                if not conn.sock.recv(READ_BYTES):
-                    break
-        except OSError:  # all read (BlockingIOError), or the client is gone
-            pass
         answer = CANNED if keep else CANNED_CLOSING
         try:
             # A few hundred bytes: room enough for them unless the client reads nothing.
@@ -176,24 +253,18 @@ class SheddingWorker(ThreadWorker):
             return
         conn.set_timeout()
         self.keepalived_conns.append(conn)
-        if not registered:
-            self.poller.register(conn.sock, selectors.EVENT_READ, partial(self.on_client_socket_readable, conn))
-
-    def _close(self, conn, registered=False):
-        if registered:
-            self.poller.unregister(conn.sock)
-        self.nr_conns -= 1
-        conn.close()
-
-    def _park(self, conn, registered=False):
-        """Wait in the poller, as gunicorn does for a connection a thread gave back, until it sends something."""
-        conn.timeout = time.monotonic() + self.cfg.keepalive
-        self.pending_conns.append(conn)
-        callback = partial(self.on_pending_socket_readable, conn)
+        callback = partial(self.on_client_socket_readable, conn)
         if registered:
             self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
         else:
             self.poller.register(conn.sock, selectors.EVENT_READ, callback)
+
+    def _close(self, conn, registered=False):
+        self._done_waiting(conn)
+        if registered:
+            self.poller.unregister(conn.sock)
+        self.nr_conns -= 1
+        conn.close()
 
     def _work(self, conn):
         self._backlog.started()
