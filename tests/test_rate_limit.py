@@ -8,7 +8,7 @@ from aggregator.base.exceptions import SettingsError
 from aggregator.base.ratelimit import Window, parse
 from aggregator.base.settings import Settings
 
-from .helpers import NOW, TEST_GEOIP, post
+from .helpers import NOW, SECRET, TEST_GEOIP, post
 
 REPORT = {"service": "claude", "surface": "website"}
 
@@ -16,8 +16,8 @@ REPORT = {"service": "claude", "surface": "website"}
 @pytest.fixture
 def limited(redis_server):
     def make(limit="3/minute", **config):
-        app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": limit,
-                          **config})
+        app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP,
+                          "RADAR_REPORT_RATE_LIMIT": limit, **config})
         app.extensions["radar"].clock = lambda: NOW
         return app.test_client()
     return make

@@ -4,14 +4,14 @@ from aggregator import create_app, metrics
 from aggregator.api import batch as relay_module
 from workers import keys
 
-from .helpers import NOW
+from .helpers import NOW, SECRET
 
 KEY = "relay-key-0123456789abcdef"
 
 
 @pytest.fixture
 def relay(app):
-    relay_app = create_app({"RADAR_RELAY_KEYS": KEY, "RADAR_REPORT_RATE_LIMIT": "",
+    relay_app = create_app({**SECRET, "RADAR_RELAY_KEYS": KEY, "RADAR_REPORT_RATE_LIMIT": "",
                             "GEOIP_DB": app.extensions["radar"].settings.GEOIP_DB})
     relay_app.extensions["radar"].clock = lambda: NOW
     return relay_app.test_client()

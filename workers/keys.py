@@ -73,11 +73,6 @@ def drain_pending(slug: str) -> str:
     return f"{_base(slug)}:drain-pending"
 
 
-def daily_salt(day: str) -> str:
-    """The random key of the day that reporter hashes are made with; it expires, so old hashes unlink."""
-    return f"{PREFIX}:salt:{day}"
-
-
 def tracks(slug: str) -> str:
     """Hash of the detector's state machines of a service: field `*` overall, a country code per country."""
     return f"{_base(slug)}:tracks"
