@@ -89,6 +89,15 @@ def test_the_limiter_keeps_only_hashed_client_keys_that_expire(limited, data):
     assert data.llen(names[0]) == 1
 
 
+def test_the_limiter_keeps_report_times_in_whole_seconds(limited, data):
+    client = limited("5/minute;10/hour")
+    for at in (NOW + 12.75, NOW + 13.5):
+        assert _post_at(client, at, f"b{at}").status_code == 202
+    names = sorted(data.scan_iter("radar:{claude}:limit:*"))
+    assert len(names) == 2
+    assert [data.lrange(name, 0, -1) for name in names] == [[str(int(NOW + 13)), str(int(NOW + 12))]] * 2
+
+
 def test_refused_reports_do_not_use_up_the_allowance(limited):
     client = limited("2/minute")
     assert [post(client, {"service": "claude", "surface": "tv"}).status_code for _ in range(3)] == [400] * 3
