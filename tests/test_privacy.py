@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import stat
 import time
 import zlib
 from datetime import datetime, timezone
@@ -13,6 +14,7 @@ import pytest
 from aggregator import create_app
 from aggregator.base.exceptions import SettingsError
 from aggregator.identity import Reporters, day_key, hkdf_sha256, hmac_hex, keyed_sha256
+from aggregator.local_redis import start
 from workers import keys
 
 from .helpers import (
@@ -201,3 +203,26 @@ def test_no_value_in_redis_holds_the_secret_or_a_days_key_after_reports(client, 
         secrets += [key, key.hex().encode(), key.hex().upper().encode()]
     assert [blob[:80] for blob in blobs if any(secret in blob for secret in secrets)] == []
 
+
+def test_the_embedded_redis_keeps_its_files_and_directory_to_its_owner(tmp_path):
+    directory = tmp_path / "var"
+    directory.mkdir(mode=0o755)
+    server = start(directory)
+    try:
+        app = create_app({**SECRET, "REDIS_URL": server.url, "GEOIP_DB": TEST_GEOIP})
+        assert post(app.test_client(), {"service": "claude", "surface": "api", "comment": "down"}).status_code == 202
+        data = app.extensions["radar"].data
+        data.bgsave()
+        data.bgrewriteaof()
+        deadline = time.monotonic() + 30
+        busy = ("rdb_bgsave_in_progress", "aof_rewrite_scheduled", "aof_rewrite_in_progress")
+        while any(data.info("persistence")[name] for name in busy) or not (directory / "dump.rdb").exists():
+            assert time.monotonic() < deadline, "Redis did not finish saving"
+            time.sleep(0.1)
+    finally:
+        server.stop()
+    written = [path for path in directory.rglob("*") if not path.is_socket()]
+    assert {"dump.rdb", "redis.log"} <= {path.name for path in written}
+    assert any(path.name.startswith("appendonly") for path in written)
+    assert stat.S_IMODE(directory.stat().st_mode) == 0o700
+    assert [(path.name, oct(path.stat().st_mode)) for path in written if path.stat().st_mode & 0o077] == []
