@@ -9,8 +9,9 @@ from dashboards.views import bp as dashboard
 from . import catalog_sync, embed, errors, health, logs, metrics, pages, security
 from .api import admin, batch, docs, official, reports, status
 from .base.catalog import load_catalog
+from .base.exceptions import SettingsError
 from .base.ratelimit import parse
-from .base.settings import Settings
+from .base.settings import SECRET_MISSING, Settings
 from .base.stores import data_client, queue_client
 from .geo import open_locator
 from .identity import Reporters
@@ -31,6 +32,8 @@ class JSONProvider(DefaultJSONProvider):
 def build_app(config: dict | None = None) -> Flask:
     """The web app, its settings read once from the environment with `config` winning over it."""
     settings = Settings.from_env(**(config or {}))
+    if not settings.RADAR_SECRET:
+        raise SettingsError(SECRET_MISSING)
     app = Flask(__name__)
     app.json = JSONProvider(app)
     app.config["MAX_CONTENT_LENGTH"] = MAX_BODY_BYTES
@@ -42,7 +45,7 @@ def build_app(config: dict | None = None) -> Flask:
         data=data,
         queue=queue_client(settings),
         locator=open_locator(settings.GEOIP_DB),
-        reporters=Reporters(data),
+        reporters=Reporters(settings.RADAR_SECRET),
         limits=parse(settings.RADAR_REPORT_RATE_LIMIT),
     )
 

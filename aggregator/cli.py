@@ -7,11 +7,12 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import click
 
 from .base.exceptions import RadarError
-from .base.settings import SETTINGS, Settings
+from .base.settings import SECRET_MISSING, SETTINGS, Settings
 
 
 class SettingOption(click.Option):
@@ -55,6 +56,19 @@ def _redis_urls(settings: Settings) -> Settings:
                                REDIS_DATA_URL=settings.REDIS_DATA_URL or existing.url)
 
 
+def _web_secret(settings: Settings) -> str:
+    """RADAR_SECRET; without it, the one `run` keeps beside its embedded Redis, if that is where the data goes."""
+    if settings.RADAR_SECRET:
+        return settings.RADAR_SECRET
+    from .identity import read_local_secret
+    from .local_redis import LocalRedis
+    embedded = LocalRedis(Path(settings.RADAR_VAR_DIR).resolve(), None).url
+    secret = read_local_secret(settings.RADAR_VAR_DIR) if settings.REDIS_DATA_URL == embedded else ""
+    if not secret:
+        raise click.ClickException(SECRET_MISSING)
+    return secret
+
+
 @click.group(help=__doc__)
 def main():
     pass
@@ -73,6 +87,12 @@ def run(host, port, rq_workers, demo_data):
     env = dict(os.environ, HOST=settings.HOST, PORT=str(settings.PORT))
     # The demo trusts X-Forwarded-For from this machine only, so `simulate` can spread reports over regions.
     env.setdefault("TRUSTED_PROXIES", "127.0.0.1/32,::1/128")
+    if not settings.RADAR_SECRET:
+        from .identity import local_secret
+        try:
+            env["RADAR_SECRET"] = local_secret(settings.RADAR_VAR_DIR)
+        except (OSError, RadarError) as exc:
+            raise click.ClickException(f"no secret for the reporter hashes: {exc}") from None
 
     def stop(*_):
         raise KeyboardInterrupt
@@ -194,8 +214,9 @@ def web(host, port, workers, threads):
     host, port, workers, threads = (settings.HOST, settings.PORT, settings.RADAR_WEB_WORKERS,
                                     settings.RADAR_WEB_THREADS)
     from .serving.config import metrics_dir
+    secret = _web_secret(settings)
     # Set before gunicorn starts: prometheus_client picks its multiprocess mode when first imported.
-    os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL,
+    os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL, RADAR_SECRET=secret,
                       PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings.PROMETHEUS_MULTIPROC_DIR))
     os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{_url_host(host)}:{port}",
                                "--workers", str(workers), "--worker-class", "aggregator.serving.shedding.SheddingWorker",

@@ -1,22 +1,22 @@
-"""Reporter identity for dedupe: a keyed hash of address and browser, with a key that changes daily."""
+"""Reporter identity for dedupe: a keyed hash of address and browser, with a key that changes daily.
+
+The day's key is derived from RADAR_SECRET, which Redis never holds: with a key from Redis (or its append-only
+file), a list of guessed addresses would find who reported."""
 from __future__ import annotations
 
 import hashlib
+import hmac
+import os
 import secrets
 from datetime import datetime, timezone
+from pathlib import Path
 from typing import Callable
 
-import redis
+from .base.exceptions import SettingsError
+from .base.settings import MIN_SECRET_LENGTH, SECRET_MISSING
 
-from workers import keys
-
-SALT_TTL = 2 * 86400
-"""A day's key outlives its day by one more, then is gone: nobody can link hashes across days after that."""
-
-
-REFRESH_SECONDS = 60
-"""How long a process trusts its copy of the day's key; if Redis lost it, every process agrees again soon."""
-
+SECRET_FILE = "secret"
+"""The file in RADAR_VAR_DIR that holds the secret `run` makes when RADAR_SECRET is not set."""
 
 BLOCK = 64
 """SHA-256's block size in bytes, which HMAC pads its key to."""
@@ -46,29 +46,38 @@ def _opaque(keyed: tuple, text: str) -> str:
     return hmac_hex(keyed, text.encode())[:32]
 
 
-class Reporters:
-    """Makes reporter hashes; the day's random key lives in Redis so every web process agrees on it."""
+def hkdf_sha256(secret: bytes, info: bytes, length: int = 32) -> bytes:
+    """HKDF-SHA256 (RFC 5869) with no salt: `length` bytes of key from `secret` for the purpose `info`."""
+    prk = hmac.new(b"\0" * hashlib.sha256().digest_size, secret, hashlib.sha256).digest()
+    out, block, counter = b"", b"", 1
+    while len(out) < length:
+        block = hmac.new(prk, block + info + bytes([counter]), hashlib.sha256).digest()
+        out, counter = out + block, counter + 1
+    return out[:length]
 
-    def __init__(self, redis):
-        self._redis = redis
+
+def day_key(secret: str, day: str) -> bytes:
+    """The key of the UTC day `day` (YYYYMMDD): one day's hashes say nothing about another's."""
+    return hkdf_sha256(secret.encode(), f"outage-radar reporter key {day}".encode())
+
+
+class Reporters:
+    """Makes reporter hashes under the day's key, which every process derives alike from the same secret."""
+
+    def __init__(self, secret: str):
+        if not secret:
+            raise SettingsError(SECRET_MISSING)
+        self._secret = secret
         # Each cache is one tuple, replaced whole: a thread reads a day together with its own key, never
         # one day's name with another day's key while a second thread is crossing midnight.
-        self._cached: tuple[str, tuple, float] = ("", (), float("-inf"))
+        self._cached: tuple[str, tuple] = ("", ())
         self._today: tuple[float | None, str] = (None, "")
 
-    def _key_for(self, day: str, now: float) -> tuple:
-        cached_day, keyed, fetched = self._cached
-        if day != cached_day or now - fetched > REFRESH_SECONDS:
-            name = keys.daily_salt(day)
-            try:
-                self._redis.set(name, secrets.token_hex(32), nx=True, ex=SALT_TTL)
-                keyed = keyed_sha256(bytes.fromhex(self._redis.get(name)))
-            except redis.RedisError:
-                # On a Redis Cluster the key lives on one master: while that one is away, today's copy keeps
-                # the services on the other masters taking reports. Asked again after the same interval.
-                if day != cached_day:
-                    raise
-            self._cached = (day, keyed, now)
+    def _key_for(self, day: str) -> tuple:
+        cached_day, keyed = self._cached
+        if day != cached_day:
+            keyed = keyed_sha256(day_key(self._secret, day))
+            self._cached = (day, keyed)
         return keyed
 
     def _keyed(self, now: float) -> tuple:
@@ -76,7 +85,7 @@ class Reporters:
         if now // 86400 != number:  # formatting the date for every report cost more than the hash
             number, day = now // 86400, datetime.fromtimestamp(now, timezone.utc).strftime("%Y%m%d")
             self._today = (number, day)
-        return self._key_for(day, now)
+        return self._key_for(day)
 
     def _digest(self, text: str, now: float) -> str:
         return _opaque(self._keyed(now), text)
@@ -102,3 +111,39 @@ class Reporters:
     def client_key(self, address: str, now: float) -> str:
         """The opaque id of a client address for today, for rate limits; unlike `reporter`, any browser."""
         return self._digest(f"limit\0{address}", now)
+
+
+def read_local_secret(directory: str | Path) -> str:
+    """The secret `run` keeps in `directory`, or "" when there is none."""
+    try:
+        return (Path(directory) / SECRET_FILE).read_text().strip()
+    except FileNotFoundError:
+        return ""
+
+
+def local_secret(directory: str | Path) -> str:
+    """The secret `run` keeps in `directory`: made once, readable by its owner only, then reused."""
+    directory = Path(directory)
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    path = directory / SECRET_FILE
+    if not path.exists():
+        # Written whole under another name and linked into place: a crash leaves no half-written secret,
+        # and of two starts at once, both end up with the one that was linked first.
+        draft = directory / f".{SECRET_FILE}.{os.getpid()}"
+        draft.unlink(missing_ok=True)
+        descriptor = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(descriptor, "w") as out:
+                out.write(secrets.token_hex(32) + "\n")
+                out.flush()
+                os.fsync(out.fileno())
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink(missing_ok=True)
+    secret = read_local_secret(directory)
+    if len(secret) < MIN_SECRET_LENGTH:
+        raise SettingsError(f"{path} holds no usable secret (fewer than {MIN_SECRET_LENGTH} characters); "
+                            "delete it to have a new one made, or set RADAR_SECRET")
+    return secret

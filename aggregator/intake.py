@@ -56,9 +56,11 @@ end
 # service's hash tag, so this stays one legal call on a Redis Cluster. KEYS[4] counts the new reporters of the
 # reporter's network in the dedupe window; past ARGV[10] of them (0: no such allowance) a new reporter is not
 # counted. KEYS[5..4+w] are the client's w windows, each a list of its latest report times (newest first, as
-# long as the window's amount); ARGV[11] is w, then the amount and seconds of each. A report over any window
-# is refused and leaves nothing behind. The keys after the windows are the buckets that hold the last hour
-# exactly; the new entry is in the stream, not yet in them, so it is added when counted.
+# long as the window's amount); ARGV[11] is w, then the amount and seconds of each. ARGV[9], the time the
+# windows keep, is in whole seconds: the windows need no finer, and finer times would match a client's window to
+# the report's comment. A report over any window is refused and leaves nothing behind. The keys after the
+# windows are the buckets that hold the last hour exactly; the new entry is in the stream, not yet in them, so
+# it is added when counted.
 _SUBMIT = _APPEND + """
 local now, allowance, windows = tonumber(ARGV[9]), tonumber(ARGV[10]), tonumber(ARGV[11])
 local wait = 0
@@ -199,7 +201,7 @@ def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedu
     entry_id, counted, enqueue, hour, wait = script(
         keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug), keys.network(slug, network),
               *(keys.limit(slug, client, w.seconds) for w in windows), *last_hour_keys(slug, now)],
-        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, stamp), stamp, allowance,
+        args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, stamp), int(now), allowance,
               *arguments(windows)],
     )
     if not entry_id:

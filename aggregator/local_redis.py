@@ -66,7 +66,10 @@ def start(directory: str | Path, persist: bool = True) -> LocalRedis:
     if len(str(server.socket_path).encode()) > MAX_SOCKET_PATH:
         raise RuntimeError(f"the embedded Redis socket path {server.socket_path} is longer than the "
                            f"{MAX_SOCKET_PATH} bytes Unix allows; set RADAR_VAR_DIR to a shorter directory")
-    server.directory.mkdir(parents=True, exist_ok=True)
+    server.directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # Owner only, the directory and (umask below) every file Redis writes: its append-only file and snapshots
+    # hold the reporter hashes and comments, and the directory may hold `run`'s secret too.
+    server.directory.chmod(0o700)
     if answers(server.socket_path):
         return server
     server.socket_path.unlink(missing_ok=True)
@@ -76,6 +79,7 @@ def start(directory: str | Path, persist: bool = True) -> LocalRedis:
          "--unixsocketperm", "700", "--dir", str(server.directory), "--logfile", "redis.log", *persistence],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # a Ctrl-C meant for the app must not stop Redis before the app is done
+        umask=0o077,
     )
     deadline = time.monotonic() + START_TIMEOUT
     while not answers(server.socket_path):

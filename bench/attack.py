@@ -101,7 +101,7 @@ def main() -> None:
     redis = start(directory / "redis", persist=False)
     port = stack.free_port()
     env = dict(os.environ, REDIS_URL=redis.url, PORT=str(port), TRUSTED_PROXIES="127.0.0.1/32,::1/128",
-               RADAR_REPORT_RATE_LIMIT="", RADAR_SECRET=os.environ.get("RADAR_SECRET", "b" * 64),
+               RADAR_REPORT_RATE_LIMIT="", RADAR_SECRET=stack.SECRET,
                RADAR_LOG_FORMAT="json")
     try:
         with stack.process([sys.executable, "-m", "aggregator", "web"], env, port, "/healthz"):

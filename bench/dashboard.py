@@ -16,6 +16,8 @@ from workers.baseline import Profile, Quality
 from workers.buckets import Bucket
 from workers.detect import State
 
+from .stack import SECRET
+
 SERVICES = 200
 RUNS = 30
 CHART_TARGET_MS, OVERVIEW_TARGET_MS = 50.0, 200.0
@@ -93,7 +95,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as directory:
         server = start(directory, persist=False)
         try:
-            app = create_app({"REDIS_URL": server.url, "RADAR_SERVICES_FILE": _catalog(directory), "GEOIP_DB": ""})
+            app = create_app({"REDIS_URL": server.url, "RADAR_SERVICES_FILE": _catalog(directory), "GEOIP_DB": "",
+                              "RADAR_SECRET": SECRET})
             radar = app.extensions["radar"]
             now = time.time()
             print(f"filling {SERVICES} services with a day of minute buckets…", flush=True)

@@ -15,6 +15,9 @@ WEB_WORKERS = 2
 THREADS = int(os.environ.get("RADAR_WEB_THREADS", "4"))
 """The project's default; the baseline gets the same."""
 
+SECRET = "a fixed secret for the benchmarks, never for a real site"
+"""RADAR_SECRET of the web apps the benchmarks start, which refuse to start without one."""
+
 
 def free_port() -> int:
     with socket.socket() as sock:
@@ -89,4 +92,4 @@ def gunicorn(app: str, port: int, env: dict, worker_class: str = "gthread"):
 def radar_web(port: int, env: dict):
     """The project's production web server (`python -m aggregator web`)."""
     return process([sys.executable, "-m", "aggregator", "web", "--port", str(port), "--workers",
-                    str(WEB_WORKERS), "--threads", str(THREADS)], env, port, "/healthz")
+                    str(WEB_WORKERS), "--threads", str(THREADS)], {"RADAR_SECRET": SECRET, **env}, port, "/healthz")

@@ -16,7 +16,7 @@ from aggregator.local_redis import start
 from workers import keys
 
 from .cluster import start_cluster
-from .helpers import NOW, RELAY_KEY, TEST_GEOIP, UNLIMITED, web_server
+from .helpers import NOW, RELAY_KEY, SECRET, TEST_GEOIP, UNLIMITED, web_server
 
 
 @pytest.fixture(scope="session")
@@ -50,7 +50,7 @@ def _empty_redis(request):
 def app(redis_server):
     # No rate limit and no small allowance per network: many tests post hundreds of reports from one address
     # (the test GeoIP database places few); tests/test_rate_limit.py and tests/test_network_allowance.py set them.
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, **UNLIMITED})
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, **UNLIMITED})
     app.extensions["radar"].clock = lambda: NOW
     return app
 
@@ -60,7 +60,7 @@ def stopped_app(tmp_path):
     """An app whose Redis has gone away after start-up."""
     server = start(tmp_path, persist=False)
     # With the rate limit on: its check is the first thing a report meets, and must fail as 503 too.
-    app = create_app({"REDIS_URL": server.url, "RADAR_REPORT_RATE_LIMIT": "10/minute"})
+    app = create_app({**SECRET, "REDIS_URL": server.url, "RADAR_REPORT_RATE_LIMIT": "10/minute"})
     server.stop()
     return app
 
@@ -137,7 +137,7 @@ def pytest_collection_modifyitems(items):
 @pytest.fixture
 def relay(app):
     """A test client of an app that takes batches from a relay holding RELAY_KEY."""
-    relay_app = create_app({"RADAR_RELAY_KEYS": RELAY_KEY, "RADAR_REPORT_RATE_LIMIT": "",
+    relay_app = create_app({**SECRET, "RADAR_RELAY_KEYS": RELAY_KEY, "RADAR_REPORT_RATE_LIMIT": "",
                             "GEOIP_DB": app.extensions["radar"].settings.GEOIP_DB})
     relay_app.extensions["radar"].clock = lambda: NOW
     return relay_app.test_client()

@@ -34,6 +34,9 @@ TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
 NOW = time.time() // 3600 * 3600 + 30
 UNLIMITED = {"RADAR_REPORT_RATE_LIMIT": "", "RADAR_REPORTS_PER_NETWORK": "1000000"}
 """Settings for tests that send many reports from the few addresses the test GeoIP database places."""
+TEST_SECRET = "a fixed secret for the tests, never for a real site"
+SECRET = {"RADAR_SECRET": TEST_SECRET}
+"""The setting every app the tests build is given: the web app refuses to start without a secret."""
 
 
 def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
@@ -77,12 +80,16 @@ def api_error(response, status):
 
 
 @contextlib.contextmanager
-def web_server(redis_url: str, log_dir: Path, workers: int = 1, **env):
-    """The production web server (gunicorn) in a subprocess on a free port; its output is shown if it fails."""
+def web_server(redis_url: str | None, log_dir: Path, workers: int = 1, **env):
+    """The production web server (gunicorn) in a subprocess on a free port; its output is shown if it fails.
+
+    With `redis_url` None it attaches to the embedded Redis under RADAR_VAR_DIR, as `web` alone does."""
     port = free_port()
     log_path = log_dir / "web.log"
-    env = dict(os.environ, REDIS_URL=redis_url, GEOIP_DB=TEST_GEOIP, PORT=str(port),
-               **{**UNLIMITED, **env})
+    env = dict(os.environ, GEOIP_DB=TEST_GEOIP, PORT=str(port), **{**SECRET, **UNLIMITED, **env})
+    env.pop("REDIS_URL", None)
+    if redis_url is not None:
+        env["REDIS_URL"] = redis_url
     with open(log_path, "w") as log:
         process = subprocess.Popen([sys.executable, "-m", "aggregator", "web", "--workers", str(workers)], env=env,
                                    stdout=log, stderr=subprocess.STDOUT)

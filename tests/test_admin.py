@@ -9,6 +9,7 @@ from workers import incidents, keys, manual
 
 from .helpers import (
     NOW,
+    SECRET,
     TEST_GEOIP,
     api_error,
     at_minute,
@@ -26,7 +27,8 @@ ENDPOINTS = ["/api/v1/admin/incidents/claude.20261125T2303Z/notes",
 
 
 def admin_app(redis_server, **settings):
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_ADMIN_TOKEN": TOKEN, **settings})
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_ADMIN_TOKEN": TOKEN,
+                      **settings})
     app.extensions["radar"].clock = lambda: NOW
     return app
 

@@ -8,7 +8,7 @@ from aggregator.base.catalog import Catalog, Service, load_catalog
 from aggregator.base.exceptions import CatalogError, UnknownService
 from aggregator.base.settings import Settings
 
-from .helpers import NOW, TEST_GEOIP
+from .helpers import NOW, SECRET, TEST_GEOIP
 
 DEFAULT_SLUGS = ["claude", "chatgpt", "gemini", "copilot", "github", "slack", "discord", "aws"]
 
@@ -138,7 +138,7 @@ def test_a_service_without_a_name_is_named_by_its_slug(tmp_path):
 
 
 def test_the_app_serves_exactly_the_services_of_a_custom_file(redis_server, tmp_path):
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
                       "RADAR_SERVICES_FILE": str(write(tmp_path, CUSTOM))})
     app.extensions["radar"].clock = lambda: NOW
     client = app.test_client()
@@ -160,7 +160,7 @@ def test_the_app_serves_exactly_the_services_of_a_custom_file(redis_server, tmp_
 def test_an_app_with_a_bad_services_file_does_not_start(redis_server, tmp_path):
     path = write(tmp_path, "[[service]\nslug = ")
     with pytest.raises(CatalogError, match="not valid TOML"):
-        create_app({"REDIS_URL": redis_server.url, "RADAR_SERVICES_FILE": str(path)})
+        create_app({**SECRET, "REDIS_URL": redis_server.url, "RADAR_SERVICES_FILE": str(path)})
 
 
 # --- a bad catalog file ---------------------------------------------------------------------------
@@ -268,7 +268,7 @@ def test_a_status_page_that_is_not_an_http_url_is_refused(tmp_path, name):
 def test_a_plain_http_statuspage_api_is_refused_naming_the_service_unless_http_is_allowed(redis_server, tmp_path):
     path = write(tmp_path, '[[service]]\nslug = "acme"\nname = "Acme"\nstatuspage_api = "http://status.acme.example"\n')
     assert "service 'acme'" in error_of(path) and "statuspage_api must be an https:// URL" in error_of(path)
-    app = create_app({"REDIS_URL": redis_server.url, "RADAR_SERVICES_FILE": str(path),
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "RADAR_SERVICES_FILE": str(path),
                       "RADAR_STATUSPAGE_ALLOW_HTTP": "1"})
     assert app.extensions["radar"].catalog.get("acme").statuspage_api == "http://status.acme.example"
 

@@ -6,7 +6,7 @@ import pytest
 from aggregator import create_app
 from workers import keys
 
-from .helpers import NOW, TEST_GEOIP, post
+from .helpers import NOW, SECRET, TEST_GEOIP, post
 
 CLAUDE = {"service": "claude", "surface": "website"}
 
@@ -21,7 +21,7 @@ def seen_keys(data):
 
 @pytest.fixture
 def five_minute_app(redis_server):
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_DEDUPE_MINUTES": "5",
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_DEDUPE_MINUTES": "5",
                       "RADAR_REPORT_RATE_LIMIT": ""})
     app.extensions["radar"].clock = lambda: NOW
     return app

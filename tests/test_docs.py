@@ -16,7 +16,7 @@ from workers import incidents
 from workers.buckets import Bucket
 from workers.detect import State
 
-from .helpers import NOW, TEST_GEOIP
+from .helpers import NOW, SECRET, TEST_GEOIP
 
 ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
@@ -121,7 +121,7 @@ def test_the_routes_left_out_of_the_document_are_pages_dashboard_embed_static_an
 @pytest.fixture
 def open_client(redis_server):
     """The app with administration and relay batches on, so their documented success answers can be seen."""
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
                       "RADAR_ADMIN_TOKEN": ADMIN_TOKEN, "RADAR_RELAY_KEYS": RELAY_KEY})
     app.extensions["radar"].clock = lambda: NOW
     return app.test_client()

@@ -153,3 +153,34 @@ def test_a_drain_out_of_time_lets_the_flag_go_so_the_next_report_enqueues_one(da
     _fill(data, 3)
     assert drain(data, "claude", max_seconds=0).entries == 0
     assert _fill(data, 1, first=3) == 1
+
+
+def _comment_at(data, when: float, text: str) -> None:
+    service = load_catalog(os.path.join("aggregator", "services.toml")).get("claude")
+    submit(data, ReportIn(service, "website", comment=text), f"reporter-{text}", "GB-ENG", when, 900)
+
+
+def test_comments_are_stored_with_their_minute_in_both_their_time_and_their_entry_id(data):
+    minute = NOW // 60 * 60
+    for when, text in [(minute + 7.25, "a"), (minute + 59.9, "b"), (minute + 61.5, "c")]:
+        _comment_at(data, when, text)
+    drain(data, "claude")
+    stored = data.xrange(keys.comments("claude"))
+    assert [(fields["text"], fields["ts"]) for _, fields in stored] == [
+        ("a", str(int(minute))), ("b", str(int(minute))), ("c", str(int(minute + 60)))]
+    assert [entry_id for entry_id, _ in stored] == [
+        f"{int(minute) * 1000}-0", f"{int(minute) * 1000}-1", f"{int(minute + 60) * 1000}-0"]
+
+
+def test_a_comment_of_an_earlier_minute_drained_late_follows_the_newest_entry_id(data):
+    minute = NOW // 60 * 60
+    _comment_at(data, minute + 70, "newer")
+    drain(data, "claude")
+    # An id of Redis's choosing, as streams written before comments had minute ids hold.
+    data.xadd(keys.comments("claude"), {"ts": "0", "surface": "api", "region": "unknown", "text": "old"},
+              id=f"{int(minute) * 1000 + 60_001}-5")
+    data.xdel(keys.comments("claude"), f"{int(minute) * 1000 + 60_001}-5")
+    _comment_at(data, minute + 3, "older")
+    assert drain(data, "claude").entries == 1
+    (entry_id, fields), = data.xrange(keys.comments("claude"), min=f"{int(minute) * 1000 + 60_001}-6")
+    assert (entry_id, fields["text"], fields["ts"]) == (f"{int(minute) * 1000 + 60_001}-6", "older", str(int(minute)))

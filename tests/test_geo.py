@@ -10,7 +10,7 @@ import pytest
 from aggregator import create_app, geo
 from aggregator.base.settings import _default_geoip_db
 
-from .helpers import NOW, TEST_GEOIP
+from .helpers import NOW, SECRET, TEST_GEOIP
 
 REPORT = {"service": "claude", "surface": "website"}
 
@@ -19,8 +19,8 @@ REPORT = {"service": "claude", "surface": "website"}
 def make_app(redis_server):
     """Build an app on the test Redis with the test GeoIP database unless `config` says otherwise."""
     def make(**config):
-        app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
-                          **config})
+        app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP,
+                          "RADAR_REPORT_RATE_LIMIT": "", **config})
         app.extensions["radar"].clock = lambda: NOW
         return app
     return make

@@ -3,7 +3,7 @@ from aggregator import create_app
 from aggregator.local_redis import start
 from workers import keys
 
-from .helpers import NOW
+from .helpers import NOW, SECRET
 
 
 def test_liveness_answers_ok(client):
@@ -27,7 +27,7 @@ def test_readiness_fails_when_reports_wait_too_long_to_be_counted(client, data):
 
 def test_readiness_fails_but_liveness_holds_when_redis_is_down(tmp_path):
     server = start(tmp_path, persist=False)
-    client = create_app({"REDIS_URL": server.url}).test_client()
+    client = create_app({**SECRET, "REDIS_URL": server.url}).test_client()
     server.stop()
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")

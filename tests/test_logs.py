@@ -50,7 +50,8 @@ def test_an_unusable_incoming_request_id_is_replaced(client, incoming):
 def test_every_line_logged_during_a_request_carries_its_request_id(app, client, lines):
     app.extensions["radar"].data.config_set("maxmemory", 1)
     try:
-        response = client.post("/api/v1/reports", json={"service": "claude", "surface": "api"},
+        # A form: it goes through the Flask view, whose error handler logs the failed write.
+        response = client.post("/api/v1/reports", data={"service": "claude", "surface": "api"},
                                headers={"X-Request-ID": "req-1"})
     finally:
         app.extensions["radar"].data.config_set("maxmemory", 0)

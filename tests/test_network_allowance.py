@@ -6,7 +6,7 @@ import pytest
 from aggregator import create_app, geo
 from workers import keys
 
-from .helpers import NOW, RELAY_KEY, TEST_GEOIP, post
+from .helpers import NOW, RELAY_KEY, SECRET, TEST_GEOIP, post
 
 CLAUDE = {"service": "claude", "surface": "website"}
 
@@ -14,7 +14,7 @@ CLAUDE = {"service": "claude", "surface": "website"}
 @pytest.fixture
 def limited(redis_server):
     """The shipped allowance (3 a network), with the rate limit off so only the allowance decides."""
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": "",
                       "RADAR_RELAY_KEYS": RELAY_KEY})
     app.extensions["radar"].clock = lambda: NOW
     assert app.extensions["radar"].settings.RADAR_REPORTS_PER_NETWORK == 3

@@ -7,7 +7,7 @@ import pytest
 
 from aggregator import create_app
 
-from .helpers import TEST_GEOIP, form_post, post
+from .helpers import SECRET, TEST_GEOIP, form_post, post
 
 
 class _Forms(HTMLParser):
@@ -164,7 +164,7 @@ def test_a_misspelt_service_page_suggests_the_closest_service(client):
 def test_a_display_name_with_markup_is_escaped_on_every_page(redis_server, tmp_path):
     catalog = tmp_path / "services.toml"
     catalog.write_text('[[service]]\nslug = "evil"\nname = "<b>Evil</b>"\n', encoding="utf-8")
-    client = create_app({"RADAR_SERVICES_FILE": str(catalog), "REDIS_URL": redis_server.url,
+    client = create_app({**SECRET, "RADAR_SERVICES_FILE": str(catalog), "REDIS_URL": redis_server.url,
                          "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": ""}).test_client()
     for url in ("/", "/evil", "/evil?reported=website&counted=1", "/evil?reported=website&counted=0"):
         page = _text(client.get(url))

@@ -8,7 +8,7 @@ from aggregator.base.exceptions import SettingsError
 from aggregator.base.ratelimit import Window, parse
 from aggregator.base.settings import Settings
 
-from .helpers import NOW, TEST_GEOIP, post
+from .helpers import NOW, SECRET, TEST_GEOIP, post
 
 REPORT = {"service": "claude", "surface": "website"}
 
@@ -16,8 +16,8 @@ REPORT = {"service": "claude", "surface": "website"}
 @pytest.fixture
 def limited(redis_server):
     def make(limit="3/minute", **config):
-        app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_REPORT_RATE_LIMIT": limit,
-                          **config})
+        app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP,
+                          "RADAR_REPORT_RATE_LIMIT": limit, **config})
         app.extensions["radar"].clock = lambda: NOW
         return app.test_client()
     return make
@@ -87,6 +87,15 @@ def test_the_limiter_keeps_only_hashed_client_keys_that_expire(limited, data):
     assert "81.2.69.142" not in names[0] and "81-2-69-142" not in names[0]
     assert 0 < data.ttl(names[0]) <= 60
     assert data.llen(names[0]) == 1
+
+
+def test_the_limiter_keeps_report_times_in_whole_seconds(limited, data):
+    client = limited("5/minute;10/hour")
+    for at in (NOW + 12.75, NOW + 13.5):
+        assert _post_at(client, at, f"b{at}").status_code == 202
+    names = sorted(data.scan_iter("radar:{claude}:limit:*"))
+    assert len(names) == 2
+    assert [data.lrange(name, 0, -1) for name in names] == [[str(int(NOW + 13)), str(int(NOW + 12))]] * 2
 
 
 def test_refused_reports_do_not_use_up_the_allowance(limited):

@@ -4,7 +4,7 @@ from aggregator import create_app, metrics
 from aggregator.api import batch as relay_module
 from workers import keys
 
-from .helpers import NOW, relay_report, send_batch
+from .helpers import NOW, SECRET, relay_report, send_batch
 
 
 def test_a_batch_is_counted_exactly_once_per_report(relay, data, run_jobs):
@@ -86,7 +86,7 @@ def test_the_endpoint_is_off_without_relay_keys(client):
 def test_short_relay_keys_are_refused_at_start():
     from aggregator.base.exceptions import SettingsError
     with pytest.raises(SettingsError, match="RADAR_RELAY_KEYS"):
-        create_app({"RADAR_RELAY_KEYS": "short"})
+        create_app({**SECRET, "RADAR_RELAY_KEYS": "short"})
 
 
 @pytest.mark.parametrize("report, field", [

@@ -5,7 +5,7 @@ from aggregator import create_app
 from aggregator.security import content_security_policy
 from workers import manual
 
-from .helpers import HOSTILE_CATALOG, IMAGE, NOW, SCRIPT, TEST_GEOIP, store_incident
+from .helpers import HOSTILE_CATALOG, IMAGE, NOW, SCRIPT, SECRET, TEST_GEOIP, store_incident
 
 
 @pytest.mark.parametrize("path", ["/", "/claude", "/api/v1/services", "/api/v1/docs", "/api/v1/openapi.json",
@@ -38,7 +38,8 @@ def hostile(redis_server, tmp_path):
     """An app whose one service has a name made of markup, with an incident whose note is markup too."""
     path = tmp_path / "services.toml"
     path.write_text(HOSTILE_CATALOG)
-    app = create_app({"REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_SERVICES_FILE": str(path)})
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP,
+                      "RADAR_SERVICES_FILE": str(path)})
     app.extensions["radar"].clock = lambda: NOW
     data = app.extensions["radar"].data
     incident = store_incident(data, "hostile", NOW - 3600)

@@ -30,6 +30,7 @@ def test_the_defaults_parse_to_the_documented_values():
     assert settings.RADAR_VAR_DIR == "var"
     assert Path(settings.RADAR_SERVICES_FILE).name == "services.toml"
     assert Path(settings.RADAR_SERVICES_FILE).is_file()
+    assert settings.RADAR_SECRET == ""
     assert settings.RADAR_DEDUPE_MINUTES == 15
     assert settings.GEOIP_DB == _default_geoip_db()
     assert settings.RADAR_COUNTRY_HEADER == ""
@@ -100,6 +101,17 @@ def test_a_bad_value_in_the_environment_is_a_settings_error_naming_the_variable(
     error = error_of({name: value})
     assert error.message.startswith(f"{name}=")
     assert repr(value) in error.message
+
+
+def test_a_short_secret_is_refused_with_how_to_make_one_and_without_repeating_it():
+    message = error_of({"RADAR_SECRET": "tooshort-but-still-secret"}).message
+    assert message.startswith("RADAR_SECRET is not valid: must be at least 32 characters")
+    assert "secrets.token_hex(32)" in message
+    assert "tooshort" not in message
+
+
+def test_a_secret_of_32_characters_or_more_is_read_stripped():
+    assert Settings.from_env(environ={"RADAR_SECRET": " " + "s" * 32 + "\n"}).RADAR_SECRET == "s" * 32
 
 
 @pytest.mark.parametrize("name, value", [("PORT", "70000"), ("REDIS_URL", "http://x"),

@@ -18,6 +18,11 @@ log = logging.getLogger(__name__)
 # Applies a batch only if every entry is still pending for this consumer; otherwise returns the ids it lost.
 # Without that check a drain that is slow (not dead) could have its entries claimed by another drain and
 # both would count them: MULTI/EXEC alone cannot make the increments depend on who owns the entries.
+# A comment's time is its minute, and so is its entry id: an id Redis chose ('*') would be the drain's time to
+# the millisecond, close enough to the report's to match it to the report's other traces. Ids must grow, so a
+# comment of a minute already passed takes the next sequence number after the newest id (the stream's
+# last-generated-id, which deleting entries does not lower: an id at or below it would fail the XADD halfway
+# through the applied batch).
 _APPLY = """
 local stream, comments = KEYS[1], KEYS[2]
 local group, consumer = ARGV[1], ARGV[2]
@@ -43,9 +48,21 @@ for k = 3, #KEYS do
 end
 local ncomments, kept, ttl = tonumber(ARGV[a]), ARGV[a + 1], ARGV[a + 2]
 a = a + 3
+local last_ms, last_seq = 0, 0
+if ncomments > 0 and redis.call('EXISTS', comments) == 1 then
+  local info = redis.call('XINFO', 'STREAM', comments)
+  for i = 1, #info, 2 do
+    if info[i] == 'last-generated-id' then
+      local ms, seq = string.match(info[i + 1], '^(%d+)-(%d+)$')
+      last_ms, last_seq = tonumber(ms), tonumber(seq)
+    end
+  end
+end
 for c = 1, ncomments do
-  redis.call('XADD', comments, 'MAXLEN', '~', kept, '*', 'ts', ARGV[a], 'surface', ARGV[a + 1],
-             'region', ARGV[a + 2], 'text', ARGV[a + 3])
+  local minute_ms = tonumber(ARGV[a]) * 1000
+  if minute_ms > last_ms then last_ms, last_seq = minute_ms, 0 else last_seq = last_seq + 1 end
+  redis.call('XADD', comments, 'MAXLEN', '~', kept, string.format('%.0f-%.0f', last_ms, last_seq),
+             'ts', ARGV[a], 'surface', ARGV[a + 1], 'region', ARGV[a + 2], 'text', ARGV[a + 3])
   a = a + 4
 end
 if ncomments > 0 then
@@ -137,7 +154,7 @@ def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, 
     with_comment = [e for e in entries if e.comment and e.counted]
     args += [len(with_comment), comments_kept, COMMENTS_TTL]
     for e in with_comment:
-        args += [f"{e.ts:.3f}", e.surface, e.region, e.comment]
+        args += [int(e.ts // 60 * 60), e.surface, e.region, e.comment]
     return [keys.intake(slug), keys.comments(slug), *bucket_keys], args
 
 

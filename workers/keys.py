@@ -59,23 +59,19 @@ def network(slug: str, network: str) -> str:
 
 
 def limit(slug: str, client: str, seconds: int) -> str:
-    """A client's (keyed hash of its address) latest report times in one rate-limit window of this length."""
+    """A client's (keyed hash of its address) latest report times, in whole seconds, in one rate-limit window of
+    this length."""
     return f"{_base(slug)}:limit:{client}:{seconds}"
 
 
 def comments(slug: str) -> str:
-    """Stream of report comments, kept apart from the counts."""
+    """Stream of report comments, kept apart from the counts, with times (and entry ids) to the minute."""
     return f"{_base(slug)}:comments"
 
 
 def drain_pending(slug: str) -> str:
     """Set while a drain job for this service is queued, so a burst of reports enqueues one job."""
     return f"{_base(slug)}:drain-pending"
-
-
-def daily_salt(day: str) -> str:
-    """The random key of the day that reporter hashes are made with; it expires, so old hashes unlink."""
-    return f"{PREFIX}:salt:{day}"
 
 
 def tracks(slug: str) -> str:

@@ -112,6 +112,26 @@ def _token(raw: str) -> str:
     return token
 
 
+MIN_SECRET_LENGTH = 32
+"""Characters RADAR_SECRET needs at least: the reporter hashes are only as hard to test as it is to guess."""
+
+MAKE_SECRET = "python -c 'import secrets; print(secrets.token_hex(32))'"
+
+SECRET_MISSING = (f"RADAR_SECRET is not set: the web app keys reporter hashes with it; make one with {MAKE_SECRET} "
+                  "and give every web process the same one")
+
+
+def _secret(raw: str) -> str:
+    secret = raw.strip()
+    if secret and len(secret) < MIN_SECRET_LENGTH:
+        raise ValueError(f"must be at least {MIN_SECRET_LENGTH} characters; make one with {MAKE_SECRET}")
+    return secret
+
+
+_HIDDEN = {"RADAR_SECRET"}
+"""Settings whose value an error must not repeat: it would end up in logs."""
+
+
 def _tokens(raw: str) -> tuple:
     values = tuple(v.strip() for v in raw.split(",") if v.strip())
     if any(len(v) < MIN_TOKEN_LENGTH for v in values):
@@ -147,9 +167,15 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_REQUEST_READ_SECONDS", "10", _positive_int,
             "seconds a client has to send a whole request, headers and body; a request reaches a thread only "
             "once it is all in, and one slower than this is answered 408 and its connection closed"),
-    Setting("RADAR_VAR_DIR", "var", _text, "directory for the embedded Redis's data and socket"),
+    Setting("RADAR_VAR_DIR", "var", _text,
+            "directory for the embedded Redis's data and socket, and for the secret `run` makes when RADAR_SECRET "
+            "is not set"),
     Setting("RADAR_SERVICES_FILE", str(_PACKAGE_DIR / "services.toml"), _text,
             "TOML catalog of services that can be reported"),
+    Setting("RADAR_SECRET", "", _secret,
+            f"secret the day's key for reporter, network and rate-limit hashes is derived from, at least "
+            f"{MIN_SECRET_LENGTH} characters, the same for every web process (make one: {MAKE_SECRET}); "
+            "required by `web`; empty: `run` makes one in RADAR_VAR_DIR"),
     Setting("RADAR_DEDUPE_MINUTES", "15", _positive_int,
             "a reporter's repeat reports of one service within this many minutes are not counted"),
     Setting("RADAR_REPORTS_PER_NETWORK", "3", _positive_int,
@@ -224,6 +250,7 @@ class Settings:
     RADAR_REQUEST_READ_SECONDS: int
     RADAR_VAR_DIR: str
     RADAR_SERVICES_FILE: str
+    RADAR_SECRET: str
     RADAR_DEDUPE_MINUTES: int
     RADAR_REPORTS_PER_NETWORK: int
     GEOIP_DB: str
@@ -264,7 +291,8 @@ class Settings:
             try:
                 values[setting.name] = setting.parse(raw)
             except ValueError as exc:
-                raise SettingsError(f"{setting.name}={raw!r} is not valid: {exc}") from None
+                shown = setting.name if setting.name in _HIDDEN else f"{setting.name}={raw!r}"
+                raise SettingsError(f"{shown} is not valid: {exc}") from None
         unknown = set(overrides) - {s.name for s in SETTINGS}
         if unknown:
             raise SettingsError(f"unknown setting(s): {', '.join(sorted(unknown))}")
