@@ -20,6 +20,7 @@ from . import geo, metrics
 from .base.catalog import Catalog, Service
 from .base.exceptions import RateLimited, ValidationError
 from .base.ratelimit import Window, arguments
+from .origins import API
 from .radar import Radar
 
 log = logging.getLogger(__name__)
@@ -30,16 +31,18 @@ MAX_COMMENT = 280
 
 # How a report becomes a stream entry (the fields `workers.buckets.Entry.from_fields` reads), inside Redis:
 # the values come in a fixed order, v = {ts, surface, region, symptom, comment}, so a report costs five
-# values instead of a name and a value for each field; empty optional fields are left out. The usual report,
-# with neither, is one XADD with its fields inline, which spares Redis building and unpacking a field table.
+# values instead of a name and a value for each field; empty optional fields are left out, `origin` too for an
+# API client's report. The report with none of them is one XADD with its fields inline, which spares Redis
+# building and unpacking a field table.
 _APPEND = """
-local function append(stream, counted, v)
-  if v[4] == '' and v[5] == '' then
+local function append(stream, counted, v, origin)
+  if v[4] == '' and v[5] == '' and origin == '' then
     return redis.call('XADD', stream, '*', 'counted', counted, 'ts', v[1], 'surface', v[2], 'region', v[3])
   end
   local fields = {'counted', counted, 'ts', v[1], 'surface', v[2], 'region', v[3]}
   if v[4] ~= '' then fields[#fields + 1] = 'symptom'; fields[#fields + 1] = v[4] end
   if v[5] ~= '' then fields[#fields + 1] = 'comment'; fields[#fields + 1] = v[5] end
+  if origin ~= '' then fields[#fields + 1] = 'origin'; fields[#fields + 1] = origin end
   return redis.call('XADD', stream, '*', unpack(fields))
 end
 
@@ -79,7 +82,8 @@ end
 local counted = 0
 if redis.call('SET', KEYS[1], '1', 'NX', 'EX', ARGV[1]) and within(KEYS[4], allowance, ARGV[1]) then counted = 1 end
 -- Only a counted report keeps its comment: one reporter sending again and again adds no text to read.
-local id = append(KEYS[2], counted, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], counted == 1 and ARGV[8] or ''})
+local id = append(KEYS[2], counted, {ARGV[4], ARGV[5], ARGV[6], ARGV[7], counted == 1 and ARGV[8] or ''},
+                  ARGV[#ARGV])
 local enqueue = 0
 if counted == 1 and redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then enqueue = 1 end
 local hour = counted
@@ -106,7 +110,7 @@ for n = 1, #rows do
   else
     row[5] = ''
   end
-  ids[n] = append(KEYS[1], c, row)
+  ids[n] = append(KEYS[1], c, row, '')
   counted[n] = c
 end
 local enqueue = 0
@@ -190,11 +194,13 @@ def _values(report: ReportIn, region: str, stamp: str) -> list[str]:
 
 
 def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedupe_seconds: int,
-           client: str = "", windows: tuple[Window, ...] = (), network: str = "", allowance: int = 0) -> Accepted:
+           client: str = "", windows: tuple[Window, ...] = (), network: str = "", allowance: int = 0,
+           origin: str = API) -> Accepted:
     """Append the report to its intake stream; counted is False if this reporter was seen in the window, or if
     its `network` (opaque key) already had `allowance` new reporters in it (0: no such allowance).
 
     RateLimited if `client` (its opaque key) is over one of `windows` for this service; nothing is stored then.
+    `origin` is the report's class (`origins.classify`), kept with it.
     """
     slug, stamp = report.service.slug, f"{now:.3f}"
     script = redis.register_script(_SUBMIT)
@@ -202,7 +208,7 @@ def submit(redis, report: ReportIn, reporter: str, region: str, now: float, dedu
         keys=[keys.seen(slug, reporter), keys.intake(slug), keys.drain_pending(slug), keys.network(slug, network),
               *(keys.limit(slug, client, w.seconds) for w in windows), *last_hour_keys(slug, now)],
         args=[dedupe_seconds, DRAIN_FLAG_SECONDS, TOTAL, *_values(report, region, stamp), int(now), allowance,
-              *arguments(windows)],
+              *arguments(windows), "" if origin == API else origin],
     )
     if not entry_id:
         raise RateLimited(float(wait))
@@ -263,16 +269,17 @@ class Incoming:
     network: str
     client: str
     now: float
+    origin: str = API
 
 
-def incoming(r: Radar, body, address: str, user_agent: str, country: str | None) -> Incoming:
+def incoming(r: Radar, body, address: str, user_agent: str, country: str | None, origin: str = API) -> Incoming:
     """Check a report's fields and work out its region and reporter; RadarError names what is wrong."""
     report = parse_report(body, r.catalog)
     now = r.clock()
     region = geo.region_for(r.locator, address, country)
     client = r.reporters.client_key(address, now) if r.limits else ""
     network = r.reporters.networks_at(now)(geo.network(address))
-    return Incoming(report, region, r.reporters.reporter(address, user_agent, now), network, client, now)
+    return Incoming(report, region, r.reporters.reporter(address, user_agent, now), network, client, now, origin)
 
 
 def store(r: Radar, item: Incoming) -> Accepted:
@@ -280,7 +287,7 @@ def store(r: Radar, item: Incoming) -> Accepted:
     slug = item.report.service.slug
     accepted = submit(r.data, item.report, item.reporter, item.region, item.now,
                       r.settings.RADAR_DEDUPE_MINUTES * 60, item.client, r.limits,
-                      item.network, r.settings.RADAR_REPORTS_PER_NETWORK)
+                      item.network, r.settings.RADAR_REPORTS_PER_NETWORK, item.origin)
     metrics.accepted(slug, accepted.counted)
     if accepted.needs_drain:
         enqueue_drain(r, slug)

@@ -39,9 +39,9 @@ SECRET = {"RADAR_SECRET": TEST_SECRET}
 """The setting every app the tests build is given: the web app refuses to start without a secret."""
 
 
-def post(client, body=None, ip="81.2.69.142", ua="test-browser", **kwargs):
+def post(client, body=None, ip="81.2.69.142", ua="test-browser", headers=None, **kwargs):
     """POST a report as JSON from a given client address."""
-    return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua},
+    return client.post("/api/v1/reports", json=body, headers={"User-Agent": ua, **(headers or {})},
                        environ_base={"REMOTE_ADDR": ip}, **kwargs)
 
 

@@ -25,7 +25,7 @@ def test_drained_reports_land_in_minute_quarter_and_hour_buckets(client, data, r
         assert bucket == {
             "total": "3", "s:website": "2", "s:api": "1", "y:login": "1", "y:errors": "1",
             "c:GB": "1", "c:US": "1", "c:unknown": "1", "r:GB-ENG": "1", "r:US-WA": "1",
-            "cs:GB:website": "1", "cs:US:api": "1", "cs:unknown:website": "1",
+            "cs:GB:website": "1", "cs:US:api": "1", "cs:unknown:website": "1", "o:api": "3",
         }
     assert data.xlen(keys.intake("claude")) == 0
 

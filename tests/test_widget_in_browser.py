@@ -70,6 +70,11 @@ def _host_pages(radar):
     evil = _widget(radar, "evil") + f'<iframe src="{radar}/embed/evil" title="Evil status"></iframe>'
     pages["/evil.html"] = (_page(evil, hostile=False).encode(), html)
     pages["/german.html"] = (_page(_widget(radar, "claude", lang="de"), hostile=False).encode(), html)
+    # A site making its visitors report for it: a form it submits by itself, and a `no-cors` fetch.
+    storm = (f'<iframe name="sink" title="sink"></iframe><form id="storm" method="post" target="sink" '
+             f'action="{radar}/api/v1/reports"><input name="service" value="chatgpt">'
+             f'<input name="surface" value="website"></form>')
+    pages["/storm.html"] = (_page(storm, hostile=False).encode(), html)
     return pages
 
 
@@ -206,11 +211,26 @@ def test_two_widgets_on_a_hostile_strict_page_render_and_report_independently(co
 
     assert [(e["surface"], e.get("symptom", ""), e["counted"]) for e in _intake(data, "claude")][-1] == ("website", "", "1")
     assert [(e["surface"], e.get("symptom", ""), e["counted"]) for e in _intake(data, "chatgpt")] == [("api", "slow", "1")]
+    assert _intake(data, "chatgpt")[0]["origin"] == "widget:127.0.0.1"
     assert page.evaluate("window.violations") == ["script-src-elem inline"]
     assert page.evaluate("window.inlineRan") is None
     assert page.evaluate("[localStorage.length, sessionStorage.length, document.cookie]") == [0, 0, ""]
     assert context.cookies() == []
     assert context.problems == [] and context.dialogs == []
+
+
+def test_another_sites_form_and_no_cors_posts_are_refused_and_store_nothing(context, host, radar, data):
+    page = context.new_page()
+    page.goto(f"{host}/storm.html")
+    with page.expect_response(f"{radar}/api/v1/reports") as submitted:
+        page.evaluate("document.getElementById('storm').submit()")
+    assert submitted.value.status == 403
+    status = page.evaluate("""url => fetch(url, {method: 'POST', mode: 'no-cors', body: JSON.stringify(
+        {service: 'chatgpt', surface: 'api'}), headers: {'Content-Type': 'text/plain'}}).then(r => r.type)""",
+                           f"{radar}/api/v1/reports")
+    assert status == "opaque"  # the page learns nothing; what matters is that nothing was stored
+    page.wait_for_timeout(500)
+    assert _intake(data, "chatgpt") == []
 
 
 def test_a_second_report_from_the_same_visitor_is_deduped_like_a_direct_one(context, host, seeded, data):

@@ -28,6 +28,8 @@ class Entry:
     region: str = UNKNOWN
     counted: bool = True
     comment: str = ""
+    origin: str = "api"
+    """'site', 'api', or 'widget:<host of the page that embeds it>' (`aggregator.origins`)."""
 
     @property
     def country(self) -> str:
@@ -41,6 +43,8 @@ class Entry:
             out["symptom"] = self.symptom
         if self.comment:
             out["comment"] = self.comment
+        if self.origin != "api":
+            out["origin"] = self.origin
         return out
 
     @classmethod
@@ -51,7 +55,7 @@ class Entry:
             raise ValueError(f"not a report time or surface: {fields!r}")
         return cls(ts=ts, surface=fields["surface"], symptom=fields.get("symptom", ""),
                    region=fields.get("region", UNKNOWN), counted=fields.get("counted", "1") == "1",
-                   comment=fields.get("comment", ""))
+                   comment=fields.get("comment", ""), origin=fields.get("origin") or "api")
 
 
 def entry_fields(entry: Entry) -> list[str]:
@@ -63,6 +67,10 @@ def entry_fields(entry: Entry) -> list[str]:
         out.append(f"y:{entry.symptom}")
     if entry.region != entry.country:
         out.append(f"r:{entry.region}")
+    kind, _, host = entry.origin.partition(":")
+    out.append(f"o:{kind}")
+    if host:
+        out.append(f"w:{host}")
     return out
 
 
@@ -99,17 +107,21 @@ class Bucket:
     countries: dict = field(default_factory=dict)
     regions: dict = field(default_factory=dict)
     country_surfaces: dict = field(default_factory=dict)
+    origins: dict = field(default_factory=dict)
+    """Counted reports by where they came from: 'site', 'widget', 'api' (older buckets have none)."""
+    embedders: dict = field(default_factory=dict)
+    """Counted widget reports by the host of the page that embeds the widget."""
 
     @classmethod
     def from_hash(cls, start: int, raw: Mapping[str, str]) -> "Bucket":
-        parts = {"s": {}, "y": {}, "c": {}, "r": {}, "cs": {}}
+        parts = {"s": {}, "y": {}, "c": {}, "r": {}, "cs": {}, "o": {}, "w": {}}
         for name, value in raw.items():
             kind, _, rest = name.partition(":")
             if kind in parts:
                 parts[kind][rest] = int(value)
         return cls(start=start, total=int(raw.get(TOTAL, 0)), deduped=int(raw.get(DEDUPED, 0)),
                    surfaces=parts["s"], symptoms=parts["y"], countries=parts["c"], regions=parts["r"],
-                   country_surfaces=parts["cs"])
+                   country_surfaces=parts["cs"], origins=parts["o"], embedders=parts["w"])
 
 
 def read_buckets(redis, slug: str, resolution: keys.Resolution, first: int, last: int) -> list[Bucket]:

@@ -23,21 +23,23 @@ def percent_shares(counts: Mapping[str, int], decimals: int = 1) -> dict[str, fl
 
 def add_up(buckets: Iterable[Bucket]) -> dict[str, Counter]:
     """Sum each breakdown over a run of buckets."""
-    out = {"total": Counter(), "surfaces": Counter(), "symptoms": Counter(), "countries": Counter(),
-           "regions": Counter()}
+    parts = ("surfaces", "symptoms", "countries", "regions", "origins", "embedders")
+    out = {"total": Counter(), **{part: Counter() for part in parts}}
     for b in buckets:
         out["total"]["total"] += b.total
         out["total"]["deduped"] += b.deduped
-        for part in ("surfaces", "symptoms", "countries", "regions"):
+        for part in parts:
             out[part].update(getattr(b, part))
     return out
 
 
 def summarize(buckets: list[Bucket], top: int = 10) -> dict:
-    """Total, surface and symptom shares, and the top countries of a run of buckets."""
+    """Total, surface and symptom shares, the top countries, and where the reports came from (the site, the
+    widget, API clients) with the sites that embed the widget most."""
     sums = add_up(buckets)
     total = sums["total"]["total"]
     country_shares = percent_shares(sums["countries"])
+    embedder_shares = percent_shares(sums["embedders"])
     return {
         "total": total,
         "deduped": sums["total"]["deduped"],
@@ -45,4 +47,7 @@ def summarize(buckets: list[Bucket], top: int = 10) -> dict:
         "symptoms": {"counts": dict(sums["symptoms"]), "percent": percent_shares(sums["symptoms"])},
         "top_regions": [{"country": c, "count": n, "percent": country_shares.get(c, 0.0)}
                         for c, n in sums["countries"].most_common(top)],
+        "origins": {"counts": dict(sums["origins"]), "percent": percent_shares(sums["origins"])},
+        "top_embedders": [{"host": h, "count": n, "percent": embedder_shares.get(h, 0.0)}
+                          for h, n in sums["embedders"].most_common(top)],
     }

@@ -105,6 +105,12 @@ SCHEMAS = {
         "total": {"type": "integer", "minimum": 0}, "deduped": {"type": "integer", "minimum": 0},
         "surfaces": ref("Shares"), "symptoms": ref("Shares"),
         "top_regions": {"type": "array", "items": ref("RegionCount"), "maxItems": 10},
+        "origins": {**ref("Shares"), "description": "counted reports by where they came from: `site` (this "
+                    "site's pages), `widget` (the widget on another site), `api` (no page: apps, scripts, relays)"},
+        "top_embedders": {"type": "array", "maxItems": 10, "description": "the sites whose pages embed the widget "
+                          "that sent the most counted reports", "items": obj({
+                              "host": {"type": "string"}, "count": {"type": "integer", "minimum": 0},
+                              "percent": {"type": "number", "minimum": 0, "maximum": 100}})},
     }),
     "TrackStatus": obj({
         "state": STATE,
@@ -256,7 +262,8 @@ PATHS = {
         "tags": ["reports"], "summary": "Report a problem with a service",
         "description": f"A JSON object or form fields, at most {MAX_BODY_BYTES} bytes. A plain HTML form "
                        "(form fields, preferring text/html) is answered with 303 See Other back to the "
-                       "service's page instead of JSON.",
+                       "service's page instead of JSON. Another site's page may send reports only as the widget "
+                       "does, JSON in a CORS request; its form or `no-cors` post is refused (403 `cross_site`).",
         "requestBody": {"required": True, "content": {
             "application/json": {"schema": ref("ReportIn")},
             "application/x-www-form-urlencoded": {"schema": ref("ReportIn")},
@@ -266,6 +273,8 @@ PATHS = {
             "303": {"description": "an HTML form's report, accepted: back to the service's page"},
             "400": {"$ref": "#/components/responses/Invalid"},
             "413": {"$ref": "#/components/responses/TooLarge"},
+            "403": error("another site's page posted a form or a `no-cors` request (`cross_site`); only the "
+                         "widget's CORS request with a JSON body is taken from other sites"),
             "415": error("the body is neither JSON nor a form"),
             "429": {"$ref": "#/components/responses/RateLimited"},
             "503": {"$ref": "#/components/responses/Busy503"},

@@ -10,7 +10,7 @@ from workers.buckets import read_buckets
 from workers.summary import summarize
 from workers.totals import recent_totals
 
-from .. import geo, pages, ranges
+from .. import geo, origins, pages, ranges
 from ..base.exceptions import MalformedBody, RadarError, UnsupportedMediaType, ValidationError
 from ..base.times import iso
 from ..intake import SURFACES, incoming, receipt, store
@@ -45,8 +45,9 @@ def post_report():
     r = radar()
     header = r.settings.RADAR_COUNTRY_HEADER
     try:
+        origin = origins.of_request(request.environ, r.settings.RADAR_PUBLIC_URL)
         item = incoming(r, body, request_address(), request.headers.get("User-Agent", ""),
-                        request.headers.get(header) if header else None)
+                        request.headers.get(header) if header else None, origin)
         accepted = store(r, item)
     except RadarError as exc:
         if pages.wants_page():

@@ -86,6 +86,16 @@ class AdminDisabled(Disabled):
     code = "admin_disabled"
 
 
+class CrossSite(RadarError):
+    """A report posted by another site's page other than through the widget (a form, a `no-cors` fetch)."""
+
+    status = 403
+    code = "cross_site"
+
+    def __init__(self, message: str):
+        super().__init__(message, field="Origin")
+
+
 class Unauthorized(RadarError):
     """A protected endpoint (admin, relay batches) was called without a right bearer token."""
 

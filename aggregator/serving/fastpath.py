@@ -16,7 +16,7 @@ from http import HTTPStatus
 import redis
 from flask import Flask
 
-from .. import catalog_sync, geo, intake, logs, metrics, security
+from .. import catalog_sync, geo, intake, logs, metrics, origins, security
 from ..base.exceptions import DataUnavailable, RateLimited
 from ..embed import CORS_HEADERS
 from ..errors import RETRY_AFTER_SECONDS, STORE_DOWN, UNEXPECTED, shape
@@ -63,7 +63,8 @@ class ReportFastPath:
             address = geo.client_address(environ.get("REMOTE_ADDR"), environ.get("HTTP_X_FORWARDED_FOR"),
                                          r.settings.TRUSTED_PROXIES)
             item = intake.incoming(r, self.app.json.loads(raw), address, environ.get("HTTP_USER_AGENT", ""),
-                                environ.get("HTTP_" + country.upper().replace("-", "_")) if country else None)
+                                   environ.get("HTTP_" + country.upper().replace("-", "_")) if country else None,
+                                   origins.of_request(environ, r.settings.RADAR_PUBLIC_URL))
         except Exception:  # noqa: BLE001 — nothing is stored yet: the view gives every refusal its answer
             return self.next(environ, start_response)
         try:
