@@ -2,12 +2,13 @@
 import csv
 import itertools
 import json
+import time
 import urllib.request
 from pathlib import Path
 
 import pytest
 
-from .helpers import web_server
+from .helpers import iso, web_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 # Addresses the MaxMind test database places in these countries.
@@ -144,8 +145,9 @@ def test_range_buttons_change_the_x_axis_and_the_address_by_mouse_or_keyboard(pa
 
 
 def test_the_csv_export_downloads_the_numbers_in_the_chart(page, server, outage):
-    page.goto(f"{server}/dashboard/claude?range=6h")
-    # No refresh between reading the chart and clicking: a new minute would move both, but not at once.
+    # A range that ends at a fixed minute, and no refresh between reading the chart and clicking: a live range
+    # would move on at the turn of a minute between the two.
+    page.goto(f"{server}/dashboard/claude?range=6h&to={iso((time.time() // 60 + 1) * 60)}")
     page.route("**/dashboard/claude/data?*", lambda route: route.abort())
     reports = chart(page)
     with page.expect_download() as download:

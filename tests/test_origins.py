@@ -1,13 +1,19 @@
 """Where a report came from — this site, the widget on another site, an API client — and what is refused."""
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from aggregator.base.exceptions import CrossSite
 from aggregator.origins import classify, embedding_host
 from workers import keys
+from workers.alerts import json_payload, slack_payload
+from workers.buckets import Bucket
+from workers.detect import State
+from workers.incidents import observe, one_site, open_incident
 
-from .helpers import NOW, post
+from .helpers import CATALOG, NOW, post
 
 OWN = ("http://127.0.0.1:8000", "http://localhost")
 REPORT = {"service": "claude", "surface": "website"}
@@ -85,3 +91,27 @@ def test_the_summary_shows_where_reports_came_from(client, run_jobs):
     assert summary["origins"]["counts"] == {"widget": 2, "site": 1, "api": 1}
     assert summary["origins"]["percent"] == {"widget": 50.0, "api": 25.0, "site": 25.0}
     assert summary["top_embedders"] == [{"host": "news.example", "count": 2, "percent": 100.0}]
+
+
+def test_an_incident_names_the_site_whose_widget_sent_most_of_the_excess():
+    bucket = Bucket(start=0, total=40, origins={"widget": 35, "api": 5}, embedders={"news.example": 30, "b.example": 5})
+    assert one_site(bucket, 40, 4) == "news.example"
+    incident = open_incident("claude", None, State.OUTAGE, 0, 60)
+    observe(incident, bucket, 40, 4)
+    assert incident["mostly_from_site"] == "news.example"
+    assert incident["origins_at_peak"] == {"widget": 87.5, "api": 12.5}
+
+
+def test_no_site_is_named_when_none_sent_most_of_the_excess():
+    assert one_site(Bucket(start=0, embedders={"a.example": 10, "b.example": 10}), 40, 4) is None
+    assert one_site(Bucket(start=0, embedders={"a.example": 10}), 4, 4) is None
+    assert one_site(Bucket(start=0), 40, 4) is None
+
+
+def test_an_alert_says_when_one_site_sent_most_of_the_excess():
+    incident = {**open_incident("claude", None, State.OUTAGE, 0, 60), "mostly_from_site": "news.example",
+                "origins_at_peak": {"widget": 90.0, "api": 10.0}}
+    service = CATALOG.get("claude")
+    text = json.dumps(slack_payload(service, incident, "opened", "http://radar.example"))
+    assert "news.example" in text and "Sent from" in text
+    assert json_payload(service, incident, "opened", "http://radar.example")["mostly_from_site"] == "news.example"

@@ -113,6 +113,8 @@ def json_payload(service: Service, incident: dict, event: str, public_url: str,
         "state": incident.get("state"),
         "peak": incident.get("peak"),
         "shares": incident.get("surfaces_at_peak") or {},
+        "origins": incident.get("origins_at_peak") or {},
+        "mostly_from_site": incident.get("mostly_from_site"),
         "lead_time_seconds": incident.get("lead_time_seconds"),
         "link": link,
         "page": page,
@@ -193,6 +195,12 @@ def slack_payload(service: Service, incident: dict, event: str, public_url: str)
                for r in (incident.get("top_regions") or [])[:3] if isinstance(r, dict)]
     if regions:
         fields.append("*Top regions*\n" + ", ".join(regions))
+    origins = _shares(incident.get("origins_at_peak") or {})
+    if origins:
+        fields.append("*Sent from*\n" + ", ".join(origins))
+    if incident.get("mostly_from_site"):
+        fields.append(f"*Mostly one site*\nmost of the excess came through the widget on "
+                      f"{_escape(incident['mostly_from_site'])}: judge before trusting it")
     if service.statuspage_api:
         fields.append("*Status page*\n" + _official_line(incident))
     blocks = [{"type": "section", "text": {"type": "mrkdwn", "text": f"*{name}*: {headline}"}}]

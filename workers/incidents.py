@@ -50,15 +50,29 @@ def _at_peak(bucket: Bucket, country: str | None) -> dict:
         top = sorted(bucket.countries.items(), key=lambda item: (-item[1], item[0]))[:TOP_REGIONS]
         return {"surfaces_at_peak": percent_shares(bucket.surfaces),
                 "symptoms_at_peak": percent_shares(bucket.symptoms),
-                "top_regions": [{"country": c, "count": n, "percent": regions.get(c, 0.0)} for c, n in top]}
+                "top_regions": [{"country": c, "count": n, "percent": regions.get(c, 0.0)} for c, n in top],
+                "origins_at_peak": percent_shares(bucket.origins)}
     prefix = f"{country}:"
     surfaces = {k[len(prefix):]: n for k, n in bucket.country_surfaces.items() if k.startswith(prefix)}
     subdivisions = {k: n for k, n in bucket.regions.items() if k.startswith(f"{country}-")}
     regions = percent_shares(subdivisions)
     top = sorted(subdivisions.items(), key=lambda item: (-item[1], item[0]))[:TOP_REGIONS]
-    # Symptoms are not counted per country (no such bucket field), so a country incident has none.
+    # Symptoms and origins are not counted per country (no such bucket fields), so a country incident has none.
     return {"surfaces_at_peak": percent_shares(surfaces), "symptoms_at_peak": None,
-            "top_regions": [{"region": r, "count": n, "percent": regions.get(r, 0.0)} for r, n in top]}
+            "top_regions": [{"region": r, "count": n, "percent": regions.get(r, 0.0)} for r, n in top],
+            "origins_at_peak": None}
+
+
+def one_site(bucket: Bucket, count: float, expected: float) -> str | None:
+    """The site embedding the widget that sent more than half of a minute's excess over the expected count.
+
+    Many reports from one site's widget may be its visitors hit by the outage, or the site making an outage of
+    its visitors: the incident says so for an analyst to judge.
+    """
+    if not bucket.embedders or count <= expected:
+        return None
+    host, sent = min(bucket.embedders.items(), key=lambda item: (-item[1], item[0]))
+    return host if sent > (count - expected) / 2 else None
 
 
 def open_incident(slug: str, country: str | None, state: State, onset: float, noticed: float) -> dict:
@@ -67,6 +81,7 @@ def open_incident(slug: str, country: str | None, state: State, onset: float, no
             "status": Status.OPEN.value, "state": state.value, "worst_state": state.value,
             "opened_at": iso(onset), "noticed_at": iso(noticed), "resolved_at": None,
             "peak": None, "surfaces_at_peak": {}, "symptoms_at_peak": None if country else {}, "top_regions": [],
+            "origins_at_peak": None if country else {}, "mostly_from_site": None,
             "changes": [{"at": iso(onset), "state": state.value}], "notes": []}
 
 
@@ -77,6 +92,7 @@ def observe(incident: dict, bucket: Bucket, count: float, expected: float) -> bo
         return False
     incident["peak"] = {"count": count, "expected": round(expected, 2), "at": iso(bucket.start)}
     incident.update(_at_peak(bucket, incident["country"]))
+    incident["mostly_from_site"] = None if incident["country"] else one_site(bucket, count, expected)
     return True
 
 

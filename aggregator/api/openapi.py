@@ -42,6 +42,11 @@ def shares(of: str) -> dict:
 
 TIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 (`2026-11-25T12:03:00Z`)"}
 STATE = {"type": "string", "enum": [s.value for s in State]}
+INCIDENT_REQUIRED = ["id", "service", "country", "status", "state", "worst_state", "opened_at", "noticed_at",
+                     "resolved_at", "peak", "surfaces_at_peak", "symptoms_at_peak", "top_regions", "changes", "notes",
+                     "lead_time_seconds", "official"]
+"""What every incident has; incidents opened before origins were counted lack `origins_at_peak` and
+`mostly_from_site`."""
 
 SCHEMAS = {
     "Error": obj({"error": obj({
@@ -140,7 +145,12 @@ SCHEMAS = {
         "lead_time_seconds": nullable({"type": "integer", "description": "the linked official incident's first "
                                        "update minus this incident's onset; null when the vendor posted nothing"}),
         "official": nullable({**ref("OfficialIncident"), "description": "the official incident linked to it"}),
-    }),
+        "origins_at_peak": nullable(shares("where the peak minute's reports came from (`site`, `widget`, `api`); "
+                                           "null for a country's incident")),
+        "mostly_from_site": nullable({"type": "string", "description": "the site whose embedded widget sent more "
+                                      "than half of the peak's excess over the expected count, for an analyst to "
+                                      "judge; null when none did"}),
+    }, required=INCIDENT_REQUIRED),
     "OfficialUpdate": obj({
         "id": {"type": "string"}, "status": {"type": "string", "enum": list(INCIDENT_STATUSES)},
         "created_at": {**TIME, "description": "when the vendor posted it (UTC)"},
