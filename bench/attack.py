@@ -1,7 +1,7 @@
 """What a forged crowd and slow sockets get from the web server as shipped (gunicorn, the shedding worker).
 
 Counted reports from one address with 1,000 browsers and from one IPv6 /64 with 1,000 addresses (each at most
-the network allowance), and 200 sockets that send part of a request and stall, beside normal reporting:
+the network allowance), another site's form auto-submitted by 1,000 visitors (none taken), and 200 sockets that send part of a request and stall, beside normal reporting:
 `/healthz` p99 and the accepted report rate as a share of the rate without them.
 """
 from __future__ import annotations
@@ -40,6 +40,24 @@ def _counted(port: int, senders) -> int:
         return sum(bool(_post(conn, address, agent).get("counted")) for address, agent in senders)
     finally:
         conn.close()
+
+
+def _storm(port: int, visitors: int) -> int:
+    """Another site's page auto-submitting the report form from `visitors` browsers: how many were accepted."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    accepted = 0
+    try:
+        for n in range(visitors):
+            conn.request("POST", "/api/v1/reports", "service=claude&surface=website", {
+                "Content-Type": "application/x-www-form-urlencoded", "User-Agent": f"visitor-{n}",
+                "X-Forwarded-For": f"2001:db8:{n >> 16:x}:{n & 0xFFFF:x}::9", "Origin": "https://popular.example",
+                "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+            response = conn.getresponse()
+            response.read()
+            accepted += response.status < 400
+    finally:
+        conn.close()
+    return accepted
 
 
 def _load(port: int, stop: threading.Event, accepted: list[int], first: int) -> None:
@@ -107,8 +125,10 @@ def main() -> None:
         with stack.process([sys.executable, "-m", "aggregator", "web"], env, port, "/healthz"):
             browsers = _counted(port, [("81.2.69.142", f"browser-{n}") for n in range(1000)])
             addresses = _counted(port, [(f"2001:db8:1:2::{n:x}", "one-browser") for n in range(1, 1001)])
+            storm = _storm(port, 1000)
             print(f"attack: one address with 1,000 browsers: {browsers} counted; "
-                  f"one IPv6 /64 with 1,000 addresses: {addresses} counted (the allowance is 3)")
+                  f"one IPv6 /64 with 1,000 addresses: {addresses} counted (the allowance is 3); "
+                  f"another site's form from 1,000 visitors: {storm} accepted")
             quiet_rate, quiet_p99 = _phase(port, 0)
             socks = _stall(port)
             try:
