@@ -208,8 +208,6 @@ def web(host, port, workers, threads):
 @click.option("--burst", is_flag=True, envvar="RADAR_WORKER_BURST", help="Stop when the queue is empty.")
 def worker(burst):
     """An RQ worker that runs drain jobs."""
-    from rq import Worker
-
     # Imported here, once: every job runs in a fork of this process, which would otherwise import the jobs'
     # modules anew — about 0.25 s of CPU a drain, most of the worker's CPU under a burst (bench/README.md).
     import workers.jobs  # noqa: F401
@@ -217,27 +215,24 @@ def worker(burst):
 
     from . import logs
     from .base.stores import queue_client
+    from .reconnect import keep_working
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
-    # with_scheduler: retries with a delay (alert deliveries) wait in RQ's scheduled registry until a
-    # worker's scheduler moves them back to the queue; RQ cron does not.
-    Worker([keys.QUEUE], connection=queue_client(settings)).work(burst=burst, with_scheduler=True,
-                                                                 logging_level="WARNING")
+    sys.exit(keep_working(queue_client(settings), [keys.QUEUE], burst=burst))
 
 
 @main.command()
 def scheduler():
     """The periodic side (RQ cron): safety-net drains, detection over every service, official status pages."""
-    from rq.cron import CronScheduler
-
     from workers import jobs, keys
 
     from . import logs
     from .base.stores import queue_client
+    from .reconnect import Cron, keep_scheduling
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
-    cron = CronScheduler(connection=queue_client(settings), logging_level="WARNING")
+    cron = Cron(connection=queue_client(settings), logging_level="WARNING")
     # ttl: while no worker runs, a queued job older than its interval is dropped instead of piling up;
     # the next one does the same work (evaluation catches up on the minutes it missed).
     cron.register(jobs.drain_all, queue_name=keys.QUEUE, interval=settings.RADAR_DRAIN_INTERVAL,
@@ -247,7 +242,7 @@ def scheduler():
     cron.register(jobs.poll_status_pages, queue_name=keys.QUEUE, interval=settings.RADAR_STATUSPAGE_INTERVAL,
                   job_timeout=8 * settings.RADAR_STATUSPAGE_TIMEOUT + 60, result_ttl=600,
                   ttl=settings.RADAR_STATUSPAGE_INTERVAL)
-    cron.start()
+    keep_scheduling(cron)
 
 
 @main.command()

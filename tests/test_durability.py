@@ -1,20 +1,25 @@
 """Redis restarts: what a report's 202 promises, measured against a Redis with an append-only file synced
-every second, and how the web app behaves while Redis is away and when it returns."""
+every second, how the web app behaves while Redis is away and when it returns, and how the worker rides one
+out."""
 from __future__ import annotations
 
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
+from rq import Queue, Worker
 
 from aggregator.base.settings import Settings
-from aggregator.base.stores import SOCKET_TIMEOUT, data_client
+from aggregator.base.stores import SOCKET_TIMEOUT, data_client, queue_client
 from aggregator.local_redis import start
 from workers import keys
 from workers.buckets import read_buckets
@@ -27,35 +32,42 @@ SLUG = "claude"
 
 @dataclass
 class Attempt:
-    status: int
+    status: int  # 0: no answer at all (connection refused or reset)
     entry_id: str | None
     answered_at: float
     seconds: float
     retry_after: str | None
+    n: int = 0
 
 
 @dataclass
 class Poster:
-    """Threads posting reports from distinct reporters as fast as the server answers, recording each answer."""
+    """Threads posting reports from distinct reporters as fast as the server answers, recording each answer;
+    with `comments`, report n says `report n`, so that what was counted can be told apart."""
 
     base: str
     threads: int = 2
+    comments: bool = False
     attempts: list[Attempt] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _post(self, n: int) -> Attempt:
+        report = {"service": SLUG, "surface": "api", **({"comment": f"report {n}"} if self.comments else {})}
         request = urllib.request.Request(
-            f"{self.base}/api/v1/reports", data=json.dumps({"service": SLUG, "surface": "api"}).encode(),
+            f"{self.base}/api/v1/reports", data=json.dumps(report).encode(),
             headers={"Content-Type": "application/json", "User-Agent": f"durability-{n}"})
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 body = json.loads(response.read())
-                return Attempt(response.status, body["id"], time.time(), time.monotonic() - started, None)
+                return Attempt(response.status, body["id"], time.time(), time.monotonic() - started, None, n)
         except urllib.error.HTTPError as exc:
             exc.close()
-            return Attempt(exc.code, None, time.time(), time.monotonic() - started, exc.headers.get("Retry-After"))
+            return Attempt(exc.code, None, time.time(), time.monotonic() - started, exc.headers.get("Retry-After"),
+                           n)
+        except OSError:
+            return Attempt(0, None, time.time(), time.monotonic() - started, None, n)
 
     def _run(self, worker: int) -> None:
         n = worker
@@ -63,6 +75,8 @@ class Poster:
             attempt = self._post(n)
             with self._lock:
                 self.attempts.append(attempt)
+            if attempt.status != 202:
+                time.sleep(0.02)  # as a client told to come back does: not thousands of refusals a second
             n += self.threads
 
     def __enter__(self):
@@ -192,3 +206,42 @@ def test_reports_are_accepted_again_as_soon_as_a_stopped_redis_returns(persisten
         assert (down.status, down.retry_after) == (503, "5")
         servers.append(start(directory, persist=True))
         assert [poster._post(n).status for n in (2, 3)] == [202, 202]
+
+
+def _until(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
+        time.sleep(0.1)
+
+
+def test_a_worker_busy_when_redis_stops_waits_for_it_and_goes_on_with_its_scheduler_of_delayed_jobs(
+        persistent, tmp_path):
+    directory, servers = persistent
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "aggregator", "worker"],
+                                  env=dict(os.environ, REDIS_URL=servers[0].url, RADAR_LOG_FORMAT="json"),
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        connection = queue_client(Settings.from_env(REDIS_URL=servers[0].url))
+        queue = Queue(keys.QUEUE, connection=connection)
+        _until(lambda: worker.pid in {w.pid for w in Worker.all(connection=connection)}, "the worker registered")
+        busy = queue.enqueue("time.sleep", 2)
+        _until(lambda: busy.get_status() == "started", "the job started")
+        servers[0].stop()
+        time.sleep(3)  # the job ends meanwhile, with no Redis to say so to
+        servers.append(start(directory, persist=True))
+        # Delayed: it waits for the worker's RQ scheduler, which must have come back too.
+        later = queue.enqueue_in(timedelta(seconds=1), "time.sleep", 0)
+        _until(lambda: later.get_status() == "finished", "the delayed job done")
+        assert worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+    output = log_path.read_text()
+    assert code == 0, output
+    assert output.count("worker lost its connection to Redis") == 1, output
+    assert output.count("worker reconnected to Redis after") == 1, output
+    assert "Traceback" not in output
+
