@@ -12,6 +12,7 @@ import click
 
 from .base.exceptions import RadarError
 from .base.settings import SETTINGS, Settings
+from .supervise import Part, supervise
 
 
 class SettingOption(click.Option):
@@ -80,7 +81,7 @@ def run(host, port, rq_workers, demo_data):
     # SIGINT too: a shell starting `run` in the background sets it to "ignore", which Python would keep.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    server, children = None, []
+    server, parts = None, []
     try:
         if not settings.REDIS_URL:
             from .local_redis import start
@@ -94,26 +95,24 @@ def run(host, port, rq_workers, demo_data):
             from workers.demo import seed_catalog
             click.echo(seed_catalog(Settings.from_env(REDIS_URL=env["REDIS_URL"]), time.time()))
         command = [sys.executable, "-m", "aggregator"]
-        # Own sessions: Ctrl-C reaches only this process, which then stops the parts in order (Redis last),
-        # instead of every part at once with Redis gone under a drain that is still writing.
-        for part in ["web", *["worker"] * rq_workers, "scheduler"]:
-            children.append(subprocess.Popen([*command, part], env=env, start_new_session=True))
+        for name in ["web", *["worker"] * rq_workers, "scheduler"]:
+            parts.append(Part(name, [*command, name], env))
+            parts[-1].start()
         url = f"http://{_url_host(settings.HOST)}:{settings.PORT}/"
-        waiting = _wait_until_up(url, env["REDIS_URL"], children)
-        if all(child.poll() is None for child in children):
+        waiting = _wait_until_up(url, env["REDIS_URL"], [part.process for part in parts])
+        if all(part.running for part in parts):
             if waiting:
                 click.echo(f"not up after {UP_TIMEOUT:.0f} s: {', '.join(waiting)}", err=True)
             # Last, once the parts' start-up lines are out: the line a person at the terminal looks for.
             click.echo(f"Outage Radar is running at {url} — Ctrl-C stops it")
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        click.echo("a process stopped unexpectedly; stopping the rest", err=True)
+        click.echo(supervise(parts, lambda line: click.echo(line, err=True)), err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("stopping…")
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _stop_all(children)
+        _stop_all([part.process for part in parts if part.process is not None])
         if server is not None:
             server.stop()
 
