@@ -13,6 +13,7 @@ import click
 
 from .base.exceptions import RadarError
 from .base.settings import SECRET_MISSING, SETTINGS, Settings
+from .supervise import Part, supervise
 
 
 class SettingOption(click.Option):
@@ -100,7 +101,7 @@ def run(host, port, rq_workers, demo_data):
     # SIGINT too: a shell starting `run` in the background sets it to "ignore", which Python would keep.
     signal.signal(signal.SIGINT, stop)
     signal.signal(signal.SIGTERM, stop)
-    server, children = None, []
+    server, parts = None, []
     try:
         if not settings.REDIS_URL:
             from .local_redis import start
@@ -114,26 +115,24 @@ def run(host, port, rq_workers, demo_data):
             from workers.demo import seed_catalog
             click.echo(seed_catalog(Settings.from_env(REDIS_URL=env["REDIS_URL"]), time.time()))
         command = [sys.executable, "-m", "aggregator"]
-        # Own sessions: Ctrl-C reaches only this process, which then stops the parts in order (Redis last),
-        # instead of every part at once with Redis gone under a drain that is still writing.
-        for part in ["web", *["worker"] * rq_workers, "scheduler"]:
-            children.append(subprocess.Popen([*command, part], env=env, start_new_session=True))
+        for name in ["web", *["worker"] * rq_workers, "scheduler"]:
+            parts.append(Part(name, [*command, name], env))
+            parts[-1].start()
         url = f"http://{_url_host(settings.HOST)}:{settings.PORT}/"
-        waiting = _wait_until_up(url, env["REDIS_URL"], children)
-        if all(child.poll() is None for child in children):
+        waiting = _wait_until_up(url, env["REDIS_URL"], [part.process for part in parts])
+        if all(part.running for part in parts):
             if waiting:
                 click.echo(f"not up after {UP_TIMEOUT:.0f} s: {', '.join(waiting)}", err=True)
             # Last, once the parts' start-up lines are out: the line a person at the terminal looks for.
             click.echo(f"Outage Radar is running at {url} — Ctrl-C stops it")
-        while all(child.poll() is None for child in children):
-            time.sleep(0.5)
-        click.echo("a process stopped unexpectedly; stopping the rest", err=True)
+        click.echo(supervise(parts, lambda line: click.echo(line, err=True)), err=True)
+        sys.exit(1)
     except KeyboardInterrupt:
         click.echo("stopping…")
     finally:
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        _stop_all(children)
+        _stop_all([part.process for part in parts if part.process is not None])
         if server is not None:
             server.stop()
 
@@ -229,8 +228,6 @@ def web(host, port, workers, threads):
 @click.option("--burst", is_flag=True, envvar="RADAR_WORKER_BURST", help="Stop when the queue is empty.")
 def worker(burst):
     """An RQ worker that runs drain jobs."""
-    from rq import Worker
-
     # Imported here, once: every job runs in a fork of this process, which would otherwise import the jobs'
     # modules anew — about 0.25 s of CPU a drain, most of the worker's CPU under a burst (bench/README.md).
     import workers.jobs  # noqa: F401
@@ -238,27 +235,24 @@ def worker(burst):
 
     from . import logs
     from .base.stores import queue_client
+    from .reconnect import keep_working
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL)
-    # with_scheduler: retries with a delay (alert deliveries) wait in RQ's scheduled registry until a
-    # worker's scheduler moves them back to the queue; RQ cron does not.
-    Worker([keys.QUEUE], connection=queue_client(settings)).work(burst=burst, with_scheduler=True,
-                                                                 logging_level="WARNING")
+    sys.exit(keep_working(queue_client(settings), [keys.QUEUE], burst=burst))
 
 
 @main.command()
 def scheduler():
     """The periodic side (RQ cron): safety-net drains, detection over every service, official status pages."""
-    from rq.cron import CronScheduler
-
     from workers import jobs, keys
 
     from . import logs
     from .base.stores import queue_client
+    from .reconnect import Cron, keep_scheduling
     settings = _redis_urls(_settings())
     logs.configure(settings.RADAR_LOG_FORMAT)
-    cron = CronScheduler(connection=queue_client(settings), logging_level="WARNING")
+    cron = Cron(connection=queue_client(settings), logging_level="WARNING")
     # ttl: while no worker runs, a queued job older than its interval is dropped instead of piling up;
     # the next one does the same work (evaluation catches up on the minutes it missed).
     cron.register(jobs.drain_all, queue_name=keys.QUEUE, interval=settings.RADAR_DRAIN_INTERVAL,
@@ -268,7 +262,7 @@ def scheduler():
     cron.register(jobs.poll_status_pages, queue_name=keys.QUEUE, interval=settings.RADAR_STATUSPAGE_INTERVAL,
                   job_timeout=8 * settings.RADAR_STATUSPAGE_TIMEOUT + 60, result_ttl=600,
                   ttl=settings.RADAR_STATUSPAGE_INTERVAL)
-    cron.start()
+    keep_scheduling(cron)
 
 
 @main.command()

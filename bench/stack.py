@@ -43,7 +43,12 @@ def parts(pid: int) -> dict[str, int]:
     """The processes `python -m aggregator run` (pid) started, by part: web, worker, scheduler."""
     named = {}
     for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split():
-        command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        try:
+            command = Path(f"/proc/{child}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        except FileNotFoundError:
+            continue
+        if not command:  # a part that has ended and is not yet waited for
+            continue
         name = "web" if "gunicorn" in command else command.split("aggregator", 1)[-1].split()[0]
         named[name] = int(child)
     return named

@@ -6,6 +6,7 @@ import ipaddress
 import itertools
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -20,7 +21,7 @@ from aggregator.base.catalog import load_catalog
 from aggregator.base.settings import Settings
 from aggregator.base.stores import queue_client
 from aggregator.intake import ReportIn, submit
-from bench.stack import free_port
+from bench.stack import free_port, parts
 from workers import incidents, keys
 from workers.buckets import Bucket
 from workers.detect import State
@@ -109,6 +110,59 @@ def web_server(redis_url: str | None, log_dir: Path, workers: int = 1, **env):
     finally:
         process.terminate()
         process.wait(timeout=15)
+
+
+class RunningRadar:
+    """`python -m aggregator run` started by `radar_run`: the process, its address and its output so far."""
+
+    def __init__(self, process: subprocess.Popen, base: str, log_path: Path):
+        self.process, self.base, self.log_path = process, base, log_path
+
+    def output(self) -> str:
+        return self.log_path.read_text()
+
+    def parts(self) -> dict[str, int]:
+        """The pids of its parts by name (web, worker, scheduler), as /proc lists its children."""
+        return parts(self.process.pid)
+
+    def wait_for_output(self, text: str, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while text not in self.output():
+            if self.process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"run never printed {text!r}:\n{self.output()}")
+            time.sleep(0.1)
+
+    def stop(self, timeout: float = 60) -> int:
+        """Stop it as Ctrl-C in its terminal does; its exit code."""
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGINT)
+        try:
+            return self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait()
+            pytest.fail(f"run did not stop within {timeout:.0f} s:\n{self.output()}")
+
+
+@contextlib.contextmanager
+def radar_run(log_dir: Path, **env):
+    """`python -m aggregator run --no-demo-data` on a free port, with the test GeoIP database and no limits on
+    reports, once it says where it serves (the embedded Redis under `log_dir`/var unless REDIS_URL is given)."""
+    port = free_port()
+    log_path = log_dir / "run.log"
+    # Without the REDIS_URL that conftest.py points every process at, unless this run is given one.
+    env = {**{k: v for k, v in os.environ.items() if not k.startswith("REDIS")},
+           "RADAR_VAR_DIR": str(log_dir / "var"), "GEOIP_DB": TEST_GEOIP, "RADAR_LOG_FORMAT": "json",
+           **UNLIMITED, **env}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen([sys.executable, "-m", "aggregator", "run", "--no-demo-data", "--port", str(port)],
+                                   env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    radar = RunningRadar(process, f"http://127.0.0.1:{port}", log_path)
+    try:
+        radar.wait_for_output(f"Outage Radar is running at {radar.base}/")
+        yield radar
+    finally:
+        radar.stop()
 
 
 # --- Markup where a name or a note belongs: it must show as text.

@@ -1,61 +1,72 @@
 """Redis restarts: what a report's 202 promises, measured against a Redis with an append-only file synced
-every second, and how the web app behaves while Redis is away and when it returns."""
+every second, how the web app behaves while Redis is away and when it returns, and how `run` rides one out."""
 from __future__ import annotations
 
 import json
 import os
 import signal
+import subprocess
+import sys
 import threading
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 import pytest
+from rq import Queue, Worker
 
 from aggregator.base.settings import Settings
-from aggregator.base.stores import SOCKET_TIMEOUT, data_client
+from aggregator.base.stores import SOCKET_TIMEOUT, data_client, queue_client
 from aggregator.local_redis import start
 from workers import keys
 from workers.buckets import read_buckets
 from workers.drain import drain
 
-from .helpers import web_server
+from .helpers import radar_run, web_server
 
 SLUG = "claude"
 
 
 @dataclass
 class Attempt:
-    status: int
+    status: int  # 0: no answer at all (connection refused or reset)
     entry_id: str | None
     answered_at: float
     seconds: float
     retry_after: str | None
+    n: int = 0
 
 
 @dataclass
 class Poster:
-    """Threads posting reports from distinct reporters as fast as the server answers, recording each answer."""
+    """Threads posting reports from distinct reporters as fast as the server answers, recording each answer;
+    with `comments`, report n says `report n`, so that what was counted can be told apart."""
 
     base: str
     threads: int = 2
+    comments: bool = False
     attempts: list[Attempt] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def _post(self, n: int) -> Attempt:
+        report = {"service": SLUG, "surface": "api", **({"comment": f"report {n}"} if self.comments else {})}
         request = urllib.request.Request(
-            f"{self.base}/api/v1/reports", data=json.dumps({"service": SLUG, "surface": "api"}).encode(),
+            f"{self.base}/api/v1/reports", data=json.dumps(report).encode(),
             headers={"Content-Type": "application/json", "User-Agent": f"durability-{n}"})
         started = time.monotonic()
         try:
             with urllib.request.urlopen(request, timeout=60) as response:
                 body = json.loads(response.read())
-                return Attempt(response.status, body["id"], time.time(), time.monotonic() - started, None)
+                return Attempt(response.status, body["id"], time.time(), time.monotonic() - started, None, n)
         except urllib.error.HTTPError as exc:
             exc.close()
-            return Attempt(exc.code, None, time.time(), time.monotonic() - started, exc.headers.get("Retry-After"))
+            return Attempt(exc.code, None, time.time(), time.monotonic() - started, exc.headers.get("Retry-After"),
+                           n)
+        except OSError:
+            return Attempt(0, None, time.time(), time.monotonic() - started, None, n)
 
     def _run(self, worker: int) -> None:
         n = worker
@@ -63,6 +74,8 @@ class Poster:
             attempt = self._post(n)
             with self._lock:
                 self.attempts.append(attempt)
+            if attempt.status != 202:
+                time.sleep(0.02)  # as a client told to come back does: not thousands of refusals a second
             n += self.threads
 
     def __enter__(self):
@@ -192,3 +205,100 @@ def test_reports_are_accepted_again_as_soon_as_a_stopped_redis_returns(persisten
         assert (down.status, down.retry_after) == (503, "5")
         servers.append(start(directory, persist=True))
         assert [poster._post(n).status for n in (2, 3)] == [202, 202]
+
+
+def _until(condition, what: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"{what} within {timeout:.0f} s"
+        time.sleep(0.1)
+
+
+def test_a_worker_busy_when_redis_stops_waits_for_it_and_goes_on_with_its_scheduler_of_delayed_jobs(
+        persistent, tmp_path):
+    directory, servers = persistent
+    log_path = tmp_path / "worker.log"
+    with open(log_path, "w") as log:
+        worker = subprocess.Popen([sys.executable, "-m", "aggregator", "worker"],
+                                  env=dict(os.environ, REDIS_URL=servers[0].url, RADAR_LOG_FORMAT="json"),
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        connection = queue_client(Settings.from_env(REDIS_URL=servers[0].url))
+        queue = Queue(keys.QUEUE, connection=connection)
+        _until(lambda: worker.pid in {w.pid for w in Worker.all(connection=connection)}, "the worker registered")
+        busy = queue.enqueue("time.sleep", 2)
+        _until(lambda: busy.get_status() == "started", "the job started")
+        servers[0].stop()
+        time.sleep(3)  # the job ends meanwhile, with no Redis to say so to
+        servers.append(start(directory, persist=True))
+        # Delayed: it waits for the worker's RQ scheduler, which must have come back too.
+        later = queue.enqueue_in(timedelta(seconds=1), "time.sleep", 0)
+        _until(lambda: later.get_status() == "finished", "the delayed job done")
+        assert worker.poll() is None
+    finally:
+        worker.send_signal(signal.SIGTERM)
+        code = worker.wait(timeout=30)
+    output = log_path.read_text()
+    assert code == 0, output
+    assert output.count("worker lost its connection to Redis") == 1, output
+    assert output.count("worker reconnected to Redis after") == 1, output
+    assert "Traceback" not in output
+
+
+def _counted_comments(url: str) -> list[str]:
+    """The comments of the counted reports: the drain stores one for each report it counts."""
+    with data_client(Settings.from_env(REDIS_URL=url)) as data:
+        return [fields["text"] for _, fields in data.xrange(keys.comments(SLUG))]
+
+
+def _wait_until_drained(url: str, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    with data_client(Settings.from_env(REDIS_URL=url)) as data:
+        while data.xlen(keys.intake(SLUG)):
+            assert time.monotonic() < deadline, f"reports still waiting to be counted after {timeout:.0f} s"
+            time.sleep(0.2)
+
+
+def _summary_total(base: str) -> int:
+    with urllib.request.urlopen(f"{base}/api/v1/services/{SLUG}/summary?window=1h", timeout=10) as response:
+        return json.loads(response.read())["total"]
+
+
+def test_run_rides_out_a_redis_restart_and_counts_every_acknowledged_report_exactly_once(persistent, tmp_path):
+    directory, servers = persistent
+    # A drain cut off by the stop leaves its reports pending; they are taken over after 2 s instead of 30.
+    with radar_run(tmp_path, REDIS_URL=servers[0].url, RADAR_CLAIM_IDLE_SECONDS="2") as radar:
+        parts = radar.parts()
+        assert set(parts) == {"web", "worker", "scheduler"}
+        with Poster(radar.base, comments=True) as poster:
+            poster.wait_for(202, 50)
+            servers[0].stop()
+            stopped = time.monotonic()
+            poster.wait_for(503, 5)
+            # Away for longer than the scheduler's 5 s between drains, so that it too finds Redis gone.
+            time.sleep(max(0.0, stopped + 6 - time.monotonic()))
+            servers.append(start(directory, persist=True))
+            poster.wait_for(202, 50)
+        _wait_until_drained(servers[-1].url)
+        counted = _counted_comments(servers[-1].url)
+        total = _summary_total(radar.base)
+        assert radar.process.poll() is None
+        assert radar.parts() == parts  # the same processes: none of them stopped
+        code = radar.stop()
+
+    acknowledged = {f"report {a.n}" for a in poster.attempts if a.status == 202}
+    refused = [a for a in poster.attempts if a.status != 202]
+    print(f"\nrun through a Redis restart: {len(acknowledged)} reports acknowledged, {len(refused)} refused while "
+          f"Redis was away, {len(counted)} counted")
+    assert {a.status for a in refused} == {503}  # never a connection refused: the web app stayed up
+    assert {a.retry_after for a in refused} == {"5"}
+    assert len(counted) == len(set(counted)) == total  # each counted once, and the charts say so
+    assert acknowledged <= set(counted)
+    # A report written just as Redis stopped may be counted although its answer was a 503.
+    assert set(counted) - acknowledged <= {f"report {a.n}" for a in refused}
+    output = radar.output()
+    assert code == 0, output
+    for part in ("worker", "scheduler"):
+        assert output.count(f"{part} lost its connection to Redis") == 1, output
+        assert output.count(f"{part} reconnected to Redis after") == 1, output
+    assert "Traceback" not in output and "starting it again" not in output
