@@ -63,6 +63,11 @@ def limit(slug: str, client: str, seconds: int) -> str:
     return f"{_base(slug)}:limit:{client}:{seconds}"
 
 
+def day_sums(slug: str, day: int) -> str:
+    """Every field of a service's hour buckets of one UTC day (unix time // 86400) added up, once the day is over."""
+    return f"{_base(slug)}:d:{day}"
+
+
 def comments(slug: str) -> str:
     """Stream of report comments, kept apart from the counts."""
     return f"{_base(slug)}:comments"

@@ -305,6 +305,10 @@ PATHS = {
         "tags": ["read"], "summary": "Totals, surface and symptom shares and top countries over a window",
         "parameters": [SLUG, query("window", "a number and a unit: 15m, 6h, 7d",
                                    {"type": "string", "pattern": "^[0-9]{1,4}[mhd]$", "default": "1h"})],
+        "description": f"The window is widened to whole buckets of the finest resolution that covers it in at "
+                       f"most {MAX_BUCKETS} (minutes under 48 hours, quarter-hours under 30 days, hours up to "
+                       f"{MAX_BUCKETS - 1}h, just under 120 days). It costs little however long: whole past days are "
+                       "read as one sum each, kept once the day is over, and only the edges bucket by bucket.",
         "responses": responses(json_body(ref("Summary"), "the summary"), *READ_ERRORS),
     }},
     "/api/v1/services/{slug}/status": {"get": {
