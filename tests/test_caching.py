@@ -171,11 +171,11 @@ def test_every_get_endpoint_of_the_app_has_its_lifetime_in_the_one_table(app):
     assert missing == []
 
 
-def test_the_api_description_gives_every_read_its_304_and_if_none_match():
+def test_the_api_description_gives_every_read_its_304_429_and_if_none_match():
     for path, item in DOCUMENT["paths"].items():
         op = item.get("get")
         if op is None or op["tags"] == ["health"]:
             continue
-        assert "304" in op["responses"], path
+        assert {"304", "429"} <= set(op["responses"]), path
         assert {"Cache-Control", "ETag"} <= set(op["responses"]["200"]["headers"]), path
         assert "If-None-Match" in [p["name"] for p in op["parameters"] if p["in"] == "header"], path

@@ -68,6 +68,12 @@ def day_sums(slug: str, day: int) -> str:
     return f"{_base(slug)}:d:{day}"
 
 
+def reads(client: str, seconds: int, window: int) -> str:
+    """How many reads a client (keyed hash of its address) made in one fixed window of the read limit."""
+    # The client's own hash tag: all its windows are checked in one script, so they share a cluster slot.
+    return f"{PREFIX}:{{reads:{client}}}:{seconds}:{window}"
+
+
 def comments(slug: str) -> str:
     """Stream of report comments, kept apart from the counts."""
     return f"{_base(slug)}:comments"

@@ -202,6 +202,8 @@ RESPONSES = {
                      "reports than it can answer in time (`overloaded`); nothing was stored", headers=RETRY_AFTER),
     "RateLimited": error("too many reports for this service from this client address (`rate_limited`)",
                          headers=RETRY_AFTER),
+    "TooManyReads": error("too many reads from this client address (`rate_limited`, `RADAR_READ_RATE_LIMIT`); "
+                          "`Retry-After` says when its window admits more", headers=RETRY_AFTER),
     "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
     "Busy": error(f"the incident is resolved already, has {MAX_NOTES} notes, or detection is updating it right "
                   "now (`conflict`)"),
@@ -229,7 +231,7 @@ NOT_MODIFIED = {"description": "the answer is the one whose `ETag` the request s
 
 
 def read(op: dict, cached: str) -> dict:
-    """A GET of the API: kept as `cached` says, 304 for a matching If-None-Match."""
+    """A GET of the API: kept as `cached` says, 304 for a matching If-None-Match, limited per client."""
     headers = {
         "Cache-Control": {"description": f"{cached}; `private, no-store` when the request carries an "
                                          "`Authorization` header", "schema": {"type": "string"}},
@@ -237,7 +239,8 @@ def read(op: dict, cached: str) -> dict:
                  "schema": {"type": "string"}},
     }
     ok = {**op["responses"]["200"], "headers": headers}
-    responses = {**op["responses"], "200": ok, "304": NOT_MODIFIED}
+    responses = {**op["responses"], "200": ok, "304": NOT_MODIFIED,
+                 "429": {"$ref": "#/components/responses/TooManyReads"}}
     return {**op, "parameters": [*op.get("parameters", []), IF_NONE_MATCH],
             "responses": dict(sorted(responses.items()))}
 
