@@ -122,7 +122,8 @@ def _cache_control(response: Response) -> str | None:
     """The Cache-Control this answer gets; None keeps the one the view set."""
     if request.headers.get("Authorization") or request.blueprint in PRIVATE_BLUEPRINTS:
         return PRIVATE
-    if request.method not in ("GET", "HEAD") or not 200 <= response.status_code < 300:
+    # A 304 Flask answered itself (a static file) refreshes the stored copy's headers: it keeps its lifetime.
+    if request.method not in ("GET", "HEAD") or not (200 <= response.status_code < 300 or response.status_code == 304):
         return NO_STORE
     policy = POLICIES.get(request.endpoint, UNLISTED)
     if callable(policy):

@@ -118,6 +118,13 @@ def test_a_past_dashboard_range_is_kept_as_long_as_the_status_beside_it(client):
     assert max_age(client.get("/dashboard/claude/data")) == 5
 
 
+def test_a_file_flask_answers_conditionally_itself_keeps_its_lifetime_in_its_304(client):
+    script = client.get("/widget.js")
+    again = client.get("/widget.js", headers={"If-None-Match": script.headers["ETag"]})
+    assert again.status_code == 304
+    assert again.headers["Cache-Control"] == script.headers["Cache-Control"]
+
+
 def test_the_embed_surface_keeps_the_lifetimes_it_documents_for_other_sites(client):
     assert max_age(client.get("/widget.js")) == 300
     assert max_age(client.get("/embed/claude")) == 300
