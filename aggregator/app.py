@@ -6,7 +6,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from dashboards.views import bp as dashboard
 
-from . import catalog_sync, embed, errors, health, logs, metrics, pages, security
+from . import caching, catalog_sync, embed, errors, health, logs, metrics, pages, read_limit, security
 from .api import admin, batch, docs, official, reports, status
 from .base.catalog import load_catalog
 from .base.exceptions import SettingsError
@@ -47,6 +47,7 @@ def build_app(config: dict | None = None) -> Flask:
         locator=open_locator(settings.GEOIP_DB),
         reporters=Reporters(settings.RADAR_SECRET),
         limits=parse(settings.RADAR_REPORT_RATE_LIMIT),
+        read_limits=parse(settings.RADAR_READ_RATE_LIMIT),
     )
 
     logs.init_app(app)
@@ -54,6 +55,8 @@ def build_app(config: dict | None = None) -> Flask:
     metrics.init_app(app)
     security.init_app(app)
     catalog_sync.init_app(app)
+    read_limit.init_app(app)
+    caching.init_app(app)
     for blueprint in (health.bp, reports.bp, batch.bp, status.bp, official.bp, docs.bp, admin.bp, pages.bp,
                       embed.bp, dashboard):
         app.register_blueprint(blueprint)

@@ -34,6 +34,10 @@ def error_response(status: int, code: str, message: str, field: str | None = Non
 
 
 def _radar_error(exc: RadarError):
+    template = _page_template() if request.method in ("GET", "HEAD") else None
+    if template:  # a page's visitor over the read limit gets a page that says so
+        metrics.note_error(exc.code)
+        return render_template(template, message=exc.message), exc.status, exc.headers
     response = error_response(exc.status, exc.code, exc.message, exc.field)
     response.headers.update(exc.headers)
     return response

@@ -29,6 +29,8 @@ class Radar:
     reporters: Reporters
     limits: tuple[Window, ...] = ()
     """RADAR_REPORT_RATE_LIMIT's windows."""
+    read_limits: tuple[Window, ...] = ()
+    """RADAR_READ_RATE_LIMIT's windows."""
     clock: Callable[[], float] = field(default=time.time)
 
 

@@ -88,8 +88,15 @@ def _address(country: str, rng: random.Random) -> str:
 def _get_json(base, path: str) -> dict:
     conn = http.client.HTTPConnection(base.hostname, base.port or 80, timeout=10)
     try:
-        conn.request("GET", path)
-        return json.loads(conn.getresponse().read())
+        for _ in range(RETRIES):
+            conn.request("GET", path)
+            response = conn.getresponse()
+            answer = json.loads(response.read())
+            # The end check polls several times a second and may meet the server's read limit on a slow drain.
+            if response.status != 429:
+                break
+            time.sleep(_retry_after(response.getheader("Retry-After")))
+        return answer
     finally:
         conn.close()
 

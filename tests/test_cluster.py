@@ -145,6 +145,22 @@ def test_the_rate_limit_works_with_its_windows_in_the_cluster(redis_server, redi
     assert answers == [202, 202, 202, 429]
 
 
+def test_long_summaries_and_the_read_limit_work_with_their_keys_in_the_cluster(redis_server, redis_cluster):
+    app = _cluster_app(redis_server.url, redis_cluster.url, RADAR_READ_RATE_LIMIT="3/minute")
+    data = app.extensions["radar"].data
+    data.flushall()
+    hour = keys.HOUR.index(NOW)
+    with data.pipeline(transaction=False) as pipe:
+        for h in range(hour - 31 * 24, hour + 1):
+            pipe.hset(keys.bucket("claude", keys.HOUR, h), mapping={"total": 2, "c:DE": 2})
+        pipe.execute()
+    client = app.test_client()
+    totals = [client.get("/api/v1/services/claude/summary?window=30d").get_json()["total"] for _ in range(2)]
+    assert totals == [2 * (30 * 24 + 1)] * 2  # hours from 30 days ago to the current one
+    assert data.exists(keys.day_sums("claude", int(NOW // 86400) - 2))
+    assert [client.get("/api/v1/status").status_code for _ in range(2)] == [200, 429]
+
+
 def test_a_relay_batch_over_every_master_is_stored_once_and_deduplicated_when_sent_again(redis_server,
                                                                                           redis_cluster):
     key = "relay-key-0123456789abcdef"

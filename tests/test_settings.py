@@ -40,6 +40,7 @@ def test_the_defaults_parse_to_the_documented_values():
     assert settings.RADAR_CLAIM_IDLE_SECONDS == 30
     assert settings.RADAR_COMMENTS_KEPT == 10000
     assert settings.RADAR_REPORT_RATE_LIMIT == "60/minute"
+    assert settings.RADAR_READ_RATE_LIMIT == "120/minute"
     assert settings.RADAR_LOG_FORMAT == "auto"
     assert settings.PROMETHEUS_MULTIPROC_DIR == ""
     assert (settings.RADAR_STATUSPAGE_ALLOW_HTTP, settings.RADAR_STATUSPAGE_ALLOW_PRIVATE) == (False, False)
@@ -93,6 +94,7 @@ def test_an_explicit_environ_replaces_the_process_environment(monkeypatch):
     ("RADAR_CLAIM_IDLE_SECONDS", "-30"),
     ("RADAR_COMMENTS_KEPT", "ten"),
     ("RADAR_REPORT_RATE_LIMIT", "fast"),
+    ("RADAR_READ_RATE_LIMIT", "0/minute"),
     ("RADAR_LOG_FORMAT", "xml"),
     ("RADAR_STATUSPAGE_ALLOW_HTTP", "maybe"),
     ("RADAR_STATUSPAGE_ALLOW_PRIVATE", "2"),

@@ -11,6 +11,7 @@ from aggregator.base.times import iso
 
 from . import evaluate, keys
 from .buckets import UNKNOWN, Entry, tally
+from .daysums import DAY
 from .official import store_components, store_incidents
 from .statuspage import parse_incident
 
@@ -123,6 +124,9 @@ def _write(redis, slug: str, batch: list[Entry]) -> None:
             for field, count in fields.items():
                 pipe.hincrby(name, field, count)
             pipe.expireat(name, counts.expire_at[name])
+        # Sums of past days made before these reports were written would leave them out of long summaries.
+        for day in {int(entry.ts // DAY) for entry in batch}:
+            pipe.delete(keys.day_sums(slug, day))
         pipe.execute()
 
 

@@ -64,6 +64,17 @@ def limit(slug: str, client: str, seconds: int) -> str:
     return f"{_base(slug)}:limit:{client}:{seconds}"
 
 
+def day_sums(slug: str, day: int) -> str:
+    """Every field of a service's hour buckets of one UTC day (unix time // 86400) added up, once the day is over."""
+    return f"{_base(slug)}:d:{day}"
+
+
+def reads(client: str, seconds: int, window: int) -> str:
+    """How many reads a client (keyed hash of its address) made in one fixed window of the read limit."""
+    # The client's own hash tag: all its windows are checked in one script, so they share a cluster slot.
+    return f"{PREFIX}:{{reads:{client}}}:{seconds}:{window}"
+
+
 def comments(slug: str) -> str:
     """Stream of report comments, kept apart from the counts, with times (and entry ids) to the minute."""
     return f"{_base(slug)}:comments"

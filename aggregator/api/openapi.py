@@ -6,6 +6,7 @@ from workers.detect import State
 from workers.manual import MAX_NOTE, MAX_NOTES
 from workers.statuspage import COMPONENT_STATUSES, IMPACTS, INCIDENT_STATUSES
 
+from ..caching import API_DESCRIPTION, CLOSED, DETECTION, LIVE, OFFICIAL, OPEN_RANGE, SETTLED_SECONDS
 from ..errors import RETRY_AFTER_SECONDS
 from ..intake import MAX_COMMENT, SURFACES, SYMPTOMS
 from ..radar import MAX_BODY_BYTES
@@ -217,6 +218,8 @@ RESPONSES = {
                      "reports than it can answer in time (`overloaded`); nothing was stored", headers=RETRY_AFTER),
     "RateLimited": error("too many reports for this service from this client address (`rate_limited`)",
                          headers=RETRY_AFTER),
+    "TooManyReads": error("too many reads from this client address (`rate_limited`, `RADAR_READ_RATE_LIMIT`); "
+                          "`Retry-After` says when its window admits more", headers=RETRY_AFTER),
     "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
     "Busy": error(f"the incident is resolved already, has {MAX_NOTES} notes, or detection is updating it right "
                   "now (`conflict`)"),
@@ -236,6 +239,36 @@ def responses(ok: dict, *errors: tuple[str, str], status: str = "200") -> dict:
     return dict(sorted({status: ok, **{code: {"$ref": f"#/components/responses/{name}"} for code, name in errors}}
                        .items()))
 
+
+IF_NONE_MATCH = {"name": "If-None-Match", "in": "header", "required": False, "schema": {"type": "string"},
+                 "description": "the `ETag` of an earlier answer: 304 without a body if the answer is still the same"}
+NOT_MODIFIED = {"description": "the answer is the one whose `ETag` the request sent in `If-None-Match`; no body",
+                "headers": {"ETag": {"description": "the same validator", "schema": {"type": "string"}}}}
+
+
+def read(op: dict, cached: str) -> dict:
+    """A GET of the API: kept as `cached` says, 304 for a matching If-None-Match, limited per client."""
+    headers = {
+        "Cache-Control": {"description": f"{cached}; `private, no-store` when the request carries an "
+                                         "`Authorization` header", "schema": {"type": "string"}},
+        "ETag": {"description": "a validator of this body, for `If-None-Match` (left out of `no-store` answers)",
+                 "schema": {"type": "string"}},
+    }
+    ok = {**op["responses"]["200"], "headers": headers}
+    responses = {**op["responses"], "200": ok, "304": NOT_MODIFIED,
+                 "429": {"$ref": "#/components/responses/TooManyReads"}}
+    return {**op, "parameters": [*op.get("parameters", []), IF_NONE_MATCH],
+            "responses": dict(sorted(responses.items()))}
+
+
+def kept(lifetime) -> str:
+    return f"`{lifetime.header}`"
+
+
+BY_RESOLUTION = ", ".join(f"{kept(OPEN_RANGE[name])} at `{name}`" for name in OPEN_RANGE)
+SERIES_KEPT = (f"{BY_RESOLUTION} while the range reaches into the last {SETTLED_SECONDS // 60} minutes; "
+               f"{kept(CLOSED)} once it ended before that")
+SUMMARY_KEPT = f"by the window's resolution: {BY_RESOLUTION}"
 
 SLUG = {"name": "slug", "in": "path", "required": True, "description": "service slug or alias, any case",
         "schema": {"type": "string", "example": "claude"}}
@@ -300,12 +333,12 @@ PATHS = {
                                ("400", "Invalid"), ("401", "Unauthorized"), ("403", "RelayDisabled"),
                                ("413", "TooLarge"), ("415", "NotJson"), ("503", "Busy503"), status="202"),
     }},
-    "/api/v1/services": {"get": {
+    "/api/v1/services": {"get": read({
         "tags": ["read"], "summary": "The catalog, with each service's reports in the last hour",
         "responses": responses(json_body(obj({"services": {"type": "array", "items": ref("Service")}}),
                                          "every service, in catalog order"), ("503", "Unavailable")),
-    }},
-    "/api/v1/services/{slug}/series": {"get": {
+    }, kept(LIVE))},
+    "/api/v1/services/{slug}/series": {"get": read({
         "tags": ["read"], "summary": "Report counts per time bucket",
         "parameters": [
             SLUG,
@@ -319,24 +352,28 @@ PATHS = {
             "application/json": {"schema": ref("Series")},
             "text/csv": {"schema": {"type": "string"}},
         }}, *READ_ERRORS),
-    }},
-    "/api/v1/services/{slug}/summary": {"get": {
+    }, SERIES_KEPT)},
+    "/api/v1/services/{slug}/summary": {"get": read({
         "tags": ["read"], "summary": "Totals, surface and symptom shares and top countries over a window",
         "parameters": [SLUG, query("window", "a number and a unit: 15m, 6h, 7d",
                                    {"type": "string", "pattern": "^[0-9]{1,4}[mhd]$", "default": "1h"})],
+        "description": f"The window is widened to whole buckets of the finest resolution that covers it in at "
+                       f"most {MAX_BUCKETS} (minutes under 48 hours, quarter-hours under 30 days, hours up to "
+                       f"{MAX_BUCKETS - 1}h, just under 120 days). It costs little however long: whole past days are "
+                       "read as one sum each, kept once the day is over, and only the edges bucket by bucket.",
         "responses": responses(json_body(ref("Summary"), "the summary"), *READ_ERRORS),
-    }},
-    "/api/v1/services/{slug}/status": {"get": {
+    }, SUMMARY_KEPT)},
+    "/api/v1/services/{slug}/status": {"get": read({
         "tags": ["detection"], "summary": "What detection thinks of the service right now",
         "parameters": [SLUG],
         "responses": responses(json_body(ref("Status"), "the service's status"), *READ_ERRORS[1:]),
-    }},
-    "/api/v1/status": {"get": {
+    }, kept(DETECTION))},
+    "/api/v1/status": {"get": read({
         "tags": ["detection"], "summary": "Every service's status, in catalog order",
         "responses": responses(json_body(obj({"services": {"type": "array", "items": ref("Status")}}),
                                          "every status"), ("503", "Unavailable")),
-    }},
-    "/api/v1/incidents": {"get": {
+    }, kept(DETECTION))},
+    "/api/v1/incidents": {"get": read({
         "tags": ["detection"], "summary": "Incidents, newest onset first",
         "parameters": [
             query("service", "slug or alias"),
@@ -348,14 +385,14 @@ PATHS = {
         ],
         "responses": responses(json_body(obj({"incidents": {"type": "array", "items": ref("Incident")}}),
                                          "the incidents that match"), ("400", "Invalid"), ("503", "Unavailable")),
-    }},
-    "/api/v1/incidents/{incident_id}": {"get": {
+    }, kept(DETECTION))},
+    "/api/v1/incidents/{incident_id}": {"get": read({
         "tags": ["detection"], "summary": "One incident, with the official incident linked to it",
         "parameters": [INCIDENT],
         "responses": responses(json_body(ref("Incident"), "the incident"),
                                ("404", "UnknownIncident"), ("503", "Unavailable")),
-    }},
-    "/api/v1/services/{slug}/official": {"get": {
+    }, kept(DETECTION))},
+    "/api/v1/services/{slug}/official": {"get": read({
         "tags": ["detection"], "summary": "The official status page's components, and the crowd's lead times",
         "description": "Lead times of the service's most recent service-wide incidents (onset in `from`..`to`, "
                        "at most `limit`), and those of them the vendor never acknowledged.",
@@ -365,15 +402,15 @@ PATHS = {
             LIMIT,
         ],
         "responses": responses(json_body(ref("Official"), "the service's official side"), *READ_ERRORS),
-    }},
-    "/api/v1/openapi.json": {"get": {
+    }, kept(OFFICIAL))},
+    "/api/v1/openapi.json": {"get": read({
         "tags": ["docs"], "summary": "This document",
         "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1")},
-    }},
-    "/api/v1/docs": {"get": {
+    }, kept(API_DESCRIPTION))},
+    "/api/v1/docs": {"get": read({
         "tags": ["docs"], "summary": "This document as a readable page",
         "responses": {"200": {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}},
-    }},
+    }, kept(API_DESCRIPTION))},
     "/api/v1/admin/incidents/{incident_id}/notes": {"post": {
         **ADMIN, "summary": "Add a note to an incident; it is shown with the incident in the API and dashboard",
         "parameters": [INCIDENT],

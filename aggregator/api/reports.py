@@ -6,7 +6,8 @@ import io
 
 from flask import Blueprint, Response, jsonify, redirect, request, url_for
 
-from workers.buckets import read_buckets
+from workers.buckets import Bucket, read_buckets
+from workers.daysums import read_sums
 from workers.summary import summarize
 from workers.totals import recent_totals
 
@@ -109,7 +110,8 @@ def summary(slug: str):
     r = radar()
     service = r.catalog.get(slug)
     window = request.args.get("window") or "1h"
-    span = ranges.window_range(ranges.parse_window(window), r.clock())
-    buckets = read_buckets(r.data, service.slug, span.resolution, span.first, span.last)
+    now = r.clock()
+    span = ranges.window_range(ranges.parse_window(window), now)
+    sums = read_sums(r.data, service.slug, span.resolution, span.first, span.last, now)
     return jsonify({"service": service.slug, "window": window, "resolution": span.resolution.name,
-                    "from": iso(span.start), "to": iso(span.end), **summarize(buckets)})
+                    "from": iso(span.start), "to": iso(span.end), **summarize([Bucket.from_hash(span.start, sums)])})

@@ -124,3 +124,15 @@ class RateLimited(RadarError):
         seconds = max(1, math.ceil(wait))
         super().__init__(f"too many reports from your address — try again in {seconds} seconds")
         self.headers = {"Retry-After": str(seconds)}
+
+
+class TooManyReads(RadarError):
+    """A client made more reads than RADAR_READ_RATE_LIMIT allows."""
+
+    status = 429
+    code = "rate_limited"
+
+    def __init__(self, wait: float):
+        seconds = max(1, math.ceil(wait))
+        super().__init__(f"too many requests from your address — try again in {seconds} seconds")
+        self.headers = {"Retry-After": str(seconds)}

@@ -211,6 +211,9 @@ SETTINGS: tuple[Setting, ...] = (
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
     Setting("RADAR_REPORT_RATE_LIMIT", "60/minute", _rate_limit,
             "reports one client address may send to one service (moving windows, `;` between limits); empty: no limit"),
+    Setting("RADAR_READ_RATE_LIMIT", "120/minute", _rate_limit,
+            "reads (GET requests) one client address may make in all (fixed windows, `;` between limits); health "
+            "probes, /metrics and static files are not counted; empty: no limit"),
     Setting("RADAR_LOG_FORMAT", "auto", _log_format,
             "json: one JSON object per log line; text: plain lines for reading in a terminal; "
             "auto: text when the logs go to a terminal, else json"),
@@ -269,6 +272,7 @@ class Settings:
     RADAR_WEBHOOK_SECRET: str
     RADAR_DASHBOARD_REFRESH: int
     RADAR_REPORT_RATE_LIMIT: str
+    RADAR_READ_RATE_LIMIT: str
     RADAR_LOG_FORMAT: str
     PROMETHEUS_MULTIPROC_DIR: str
     RADAR_ADMIN_TOKEN: str

@@ -16,7 +16,7 @@ from http import HTTPStatus
 import redis
 from flask import Flask
 
-from .. import catalog_sync, geo, intake, logs, metrics, origins, security
+from .. import caching, catalog_sync, geo, intake, logs, metrics, origins, security
 from ..base.exceptions import DataUnavailable, RateLimited
 from ..embed import CORS_HEADERS
 from ..errors import RETRY_AFTER_SECONDS, STORE_DOWN, UNEXPECTED, shape
@@ -37,7 +37,8 @@ class ReportFastPath:
     def __init__(self, app: Flask):
         self.app = app
         self.next = app.wsgi_app
-        self.headers = [*CORS_HEADERS.items(), *security.missing({}).items()]
+        # The Cache-Control Flask's answers to a POST get (aggregator/caching.py).
+        self.headers = [*CORS_HEADERS.items(), ("Cache-Control", caching.NO_STORE), *security.missing({}).items()]
 
     def __call__(self, environ, start_response):
         length = environ.get("CONTENT_LENGTH") or ""
