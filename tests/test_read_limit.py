@@ -14,8 +14,8 @@ READ = "/api/v1/services/claude/summary"
 def limited(redis_server):
     """A test client of an app whose clients may make `limit` reads, on a clock the test can move."""
     def make(limit="3/minute", **config):
-        app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_READ_RATE_LIMIT": limit,
-                          "RADAR_REPORT_RATE_LIMIT": "", **config})
+        app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP,
+                          "RADAR_READ_RATE_LIMIT": limit, "RADAR_REPORT_RATE_LIMIT": "", **config})
         app.extensions["radar"].clock = lambda: NOW
         return app.test_client()
     return make
