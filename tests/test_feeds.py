@@ -132,6 +132,16 @@ def test_an_entry_names_the_official_incident_it_is_linked_to(client, data):
     assert summary.endswith(f"Official status: API errors (investigating), first posted {_hhmm(onset + 600)} UTC.")
 
 
+def test_characters_xml_cannot_carry_are_left_out_of_what_a_status_page_wrote(client, data):
+    onset = NOW - 3600
+    store_incident(data, "claude", onset)
+    posted = official_incident("vendor1", [update("u1", "investigating", onset + 600)],
+                               name="API\x07 errors\x00 & <b>more</b>")
+    official.store_incidents(data, "claude", parse_incidents(json.dumps(incidents_doc([posted]))), time.time())
+    summary = _feed(client).findtext(f"{A}entry/{A}summary")
+    assert "Official status: API errors & <b>more</b> (investigating)" in summary
+
+
 MARKUP_NAME = "Tom & Jerry <script>alert('x')</script>"
 
 
