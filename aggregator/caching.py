@@ -36,6 +36,8 @@ OFFICIAL = Lifetime(30, 60)
 """The official side: status pages are polled every RADAR_STATUSPAGE_INTERVAL (120 s by default)."""
 API_DESCRIPTION = Lifetime(300, 3600)
 """The API's description: it changes only with a new version."""
+FEED = Lifetime(60, 300)
+"""Incident feeds: readers poll them every few minutes or hours, and an entry a minute late is no loss."""
 CLOSED = Lifetime(3600, 86400)
 """Buckets of a range that ended long ago: nothing counts into them any more."""
 OPEN_RANGE = {"1m": LIVE, "15m": Lifetime(30, 60), "1h": Lifetime(60, 120)}
@@ -84,6 +86,8 @@ POLICIES: dict[str, Policy] = {
     "apidocs.docs": API_DESCRIPTION,
     "pages.index": LIVE,
     "pages.service": LIVE,
+    "feeds.all_feed": FEED,
+    "feeds.service_feed": FEED,
     "dashboard.overview": LIVE,
     "dashboard.overview_data": LIVE,
     "dashboard.service": _dashboard,

@@ -22,8 +22,9 @@ ROOT = Path(__file__).resolve().parent.parent
 README = ROOT / "README.md"
 IMPLICIT = {"HEAD", "OPTIONS"}
 # Routes the OpenAPI document leaves out on purpose: they answer browsers (HTML pages, the dashboard, the
-# embed surface and their static files) or Prometheus (/metrics, in its own text format), not API clients.
-OUTSIDE_THE_API = {"pages", "dashboard", "embed", "static", "metrics"}
+# embed surface and their static files), feed readers (the Atom feeds) or Prometheus (/metrics, in its own text
+# format), not API clients.
+OUTSIDE_THE_API = {"pages", "dashboard", "embed", "static", "metrics", "feeds"}
 ADMIN_TOKEN = "an-admin-token-for-the-docs-tests"
 RELAY_KEY = "a-relay-key-for-the-docs-tests"
 
@@ -112,9 +113,9 @@ def test_every_route_of_the_app_outside_the_browser_pages_is_in_the_document(app
     assert undocumented == []
 
 
-def test_the_routes_left_out_of_the_document_are_pages_dashboard_embed_static_and_metrics(app):
+def test_the_routes_left_out_of_the_document_are_pages_dashboard_embed_static_metrics_and_feeds(app):
     left_out = {_openapi_path(rule.rule) for rule in app.url_map.iter_rules()} - set(DOCUMENT["paths"])
-    assert {"/", "/{slug}", "/dashboard", "/widget.js", "/metrics"} <= left_out
+    assert {"/", "/{slug}", "/dashboard", "/widget.js", "/metrics", "/feed.atom", "/{slug}/feed.atom"} <= left_out
     assert not any(path.startswith("/api/") for path in left_out)
 
 
