@@ -6,6 +6,8 @@ from typing import Mapping
 
 from flask import Blueprint, render_template, request
 
+from workers.evaluate import read_statuses
+from workers.expected import read_profiles
 from workers.totals import last_hour, recent_totals
 
 from . import metrics
@@ -52,13 +54,29 @@ def _claim(r: Radar, slug: str) -> tuple[str, bool, str] | None:
     return reported, counted == "1", entry_id
 
 
+def answer(state: str, since: str | None, count: int, normal: float | None) -> dict:
+    """What the top of a service page says: the state in words, since when, and the last hour beside normal."""
+    lead = {"outage": "User reports indicate problems", "degraded": "Possible problems"}.get(state)
+    return {"state": state if lead else "ok", "lead": lead or "No problems reported",
+            "since": since if lead else None, "clock": f"{since[11:16]} UTC" if lead and since else None,
+            "count": count, "normal": None if normal is None else max(1, round(normal))}
+
+
+def _answer(r: Radar, slug: str, count: int) -> dict:
+    now = r.clock()
+    status = read_statuses(r.data, [slug])[0]
+    profile = read_profiles(r.data, [slug], now - 3600, now)[slug]
+    return answer(status.get("state", "ok"), status.get("since"), count,
+                  None if profile is None else profile.expected(now - 3600, 3600))
+
+
 def _report_page(r: Radar, found, claim=None, error: str | None = None, comment: str = "", symptom: str = ""):
     """The report page, with what it may say about the reporter's report or the form sent back to them."""
     reported, counted, entry_id = claim or (None, False, None)
     # The browser is usually back before the drain has run: its report may still wait in the stream.
     count = last_hour(r.data, found.slug, r.clock(), entry_id)
     return render_template(
-        "service.html", service=found, last_hour=count,
+        "service.html", service=found, last_hour=count, answer=_answer(r, found.slug, count),
         surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
         reported=SURFACE_LABELS.get(reported), counted=counted, error=error, comment=comment, symptom=symptom,
     )
