@@ -97,7 +97,8 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
 .compact .head{flex:1 1 0;min-width:0;justify-content:flex-start}
 .compact .body,.compact .foot a{display:none}
 .compact .foot{margin:0}
-.compact .ask,.compact .note{flex-basis:100%;margin:0;order:1}`;
+.compact .ask,.compact .note{flex-basis:100%;margin:0;order:1}
+@media (pointer:coarse){button,select{min-height:44px}}`;
 
   const script = document.currentScript;
   if (!script || !script.dataset.service) return;
