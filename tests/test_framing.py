@@ -1,5 +1,5 @@
 """Where a request ends, told from its bytes alone: the accepting loop gathers a request until it is whole."""
-from aggregator.serving.framing import CONTINUE, MALFORMED, MORE, PARSER, Request, frame
+from aggregator.serving.framing import CONTINUE, MALFORMED, MORE, PARSER, TOO_LARGE, Request, frame
 
 BODY = b'{"service": "claude", "surface": "website"}'
 MOST = 1024 * 1024
@@ -69,10 +69,10 @@ def test_a_client_waiting_for_100_continue_is_told_to_go_on_and_then_framed():
     assert frame_(head + BODY).length == len(head + BODY)
 
 
-def test_a_body_larger_than_the_most_gathered_goes_to_the_parser_unread():
+def test_a_body_larger_than_the_most_gathered_goes_to_the_parser_unread_or_chunked_is_too_large():
     assert frame_(_post(b"Content-Length: %d\r\n" % (MOST + 1), b"")) == PARSER
     chunked = _post(b"Transfer-Encoding: chunked\r\n", b"") + b"%x\r\n" % (MOST + 1)
-    assert frame_(chunked + b"x" * 10) == PARSER
+    assert frame_(chunked + b"x" * 10) == TOO_LARGE
 
 
 def test_requests_only_a_parser_can_frame_are_left_to_it():

@@ -139,3 +139,13 @@ def test_a_body_too_large_is_refused_and_the_connection_still_serves_the_next_re
         assert status == 413 and headers.get("connection") != "close"
         sock.sendall(report() + REPORT)
         assert answer(sock)[0] == 202
+
+
+def test_a_chunked_body_of_many_small_chunks_past_a_mebibyte_is_refused_by_its_size_at_once(server):
+    head = report().replace(b"Content-Length: %d\r\n" % len(REPORT), b"Transfer-Encoding: chunked\r\n")
+    chunks = b"1\r\nx\r\n" * 200_000 + b"0\r\n\r\n"
+    with connect(server) as sock:
+        sock.sendall(head + chunks)
+        status, headers, body = answer(sock)
+    assert status == 413 and headers["connection"] == "close"
+    assert json.loads(body)["error"]["code"] == "request_entity_too_large"

@@ -10,6 +10,8 @@ PARSER = "parser"
 """Only gunicorn's parser can tell (or refuse) it: not HTTP/1.x, a framing it alone knows, or too large."""
 MALFORMED = "malformed"
 """A chunked body no parser would take: refused at once."""
+TOO_LARGE = "too large"
+"""A chunked body past the most this server gathers: refused at once."""
 CONTINUE = "continue"
 """Headers in, and the client waits for `100 Continue` before it sends the body."""
 
@@ -89,7 +91,7 @@ def _chunked_end(buffered: bytes, start: int, most: int) -> int | str:
             return trailers + 4 if trailers >= 0 else MORE
         pos = eol + 2 + int(size, 16)
         if pos - start > most:
-            return PARSER
+            return TOO_LARGE
         if len(buffered) < pos + 2:
             return MORE
         if buffered[pos:pos + 2] != b"\r\n":

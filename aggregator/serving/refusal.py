@@ -41,6 +41,7 @@ CANNED = answer(503, HEADERS, OVERLOADED, closing=False)
 CANNED_CLOSING = answer(503, HEADERS, OVERLOADED, closing=True)
 TOO_SLOW = error(408, "request_timeout", "the request did not arrive in time")
 MALFORMED_BODY = error(400, "malformed_body", "the chunked body is malformed")
+BODY_TOO_LARGE = error(413, "request_entity_too_large", "the body is larger than this server takes (1 MiB)")
 
 # What gunicorn's parser refuses, as (status, code); any other parser error is a 400 `bad_request`.
 _PARSER_ERRORS = (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import errno
 import selectors
+import socket
 import sys
 import threading
 import time
@@ -17,8 +18,9 @@ from gunicorn.workers.gthread import TConn, ThreadWorker
 
 from .. import metrics
 from .backlog import Backlog
-from .framing import CONTINUE, MALFORMED, MORE, PARSER, Request, frame
+from .framing import CONTINUE, MALFORMED, MORE, PARSER, TOO_LARGE, Request, frame
 from .refusal import (
+    BODY_TOO_LARGE,
     CANNED,
     CANNED_CLOSING,
     HEADERS,
@@ -158,6 +160,8 @@ class SheddingWorker(ThreadWorker):
             self._close(conn, registered)
             return
         outcome = frame(bytes(conn.gathered), MOST_BODY) if conn.gathered else MORE
+        if outcome in (MORE, CONTINUE) and len(conn.gathered) > MOST_BODY:
+            outcome = TOO_LARGE  # many small chunks past the most gathered
         if outcome == CONTINUE and not conn.continued:
             conn.continued = True
             try:
@@ -167,12 +171,8 @@ class SheddingWorker(ThreadWorker):
                 return
         if outcome in (MORE, CONTINUE):
             self._wait(conn, registered)
-        elif outcome == MALFORMED:
-            try:
-                conn.sock.send(MALFORMED_BODY)
-            except OSError:
-                pass
-            self._close(conn, registered)
+        elif outcome in (MALFORMED, TOO_LARGE):
+            self._refuse_and_close(conn, MALFORMED_BODY if outcome == MALFORMED else BODY_TOO_LARGE, registered)
         else:
             self._hand_over(conn, outcome, registered)
 
@@ -192,9 +192,31 @@ class SheddingWorker(ThreadWorker):
             return False
         return True
 
-    def _wait(self, conn, registered):
+    def _refuse_and_close(self, conn, answer: bytes, registered: bool):
+        """Answer, then read and drop what the client still sends until it stops or its deadline: closing on
+        unread bytes would send a reset, which can destroy the answer before the client reads it."""
+        try:
+            conn.sock.send(answer)
+            conn.sock.shutdown(socket.SHUT_WR)
+        except OSError:
+            self._close(conn, registered)
+            return
+        conn.gathered = bytearray()  # answered: nothing more to say when its deadline comes
+        self._wait(conn, registered, partial(self._drop, conn))
+
+    def _drop(self, conn, client):
+        try:
+            while conn.sock.recv(READ_BYTES):
+                pass
+        except BlockingIOError:
+            return
+        except OSError:
+            pass
+        self._close(conn, registered=True)
+
+    def _wait(self, conn, registered, callback=None):
         """Wait in the poller for more of the request, until its deadline."""
-        callback = partial(self._on_readable, conn)
+        callback = callback or partial(self._on_readable, conn)
         if registered:
             self.poller.modify(conn.sock, selectors.EVENT_READ, callback)
         else:
