@@ -149,3 +149,17 @@ def test_a_chunked_body_of_many_small_chunks_past_a_mebibyte_is_refused_by_its_s
         status, headers, body = answer(sock)
     assert status == 413 and headers["connection"] == "close"
     assert json.loads(body)["error"]["code"] == "request_entity_too_large"
+
+
+def test_a_client_that_sends_its_request_and_closes_its_side_is_still_answered(server):
+    with connect(server) as sock:
+        sock.sendall(report() + REPORT)
+        sock.shutdown(socket.SHUT_WR)
+        assert answer(sock)[0] == 202
+
+
+def test_a_client_that_closes_halfway_through_its_request_is_let_go(server):
+    with connect(server) as sock:
+        sock.sendall(report(200) + b'{"service":')
+        sock.shutdown(socket.SHUT_WR)
+        assert sock.recv(10) == b""

@@ -148,7 +148,7 @@ class SheddingWorker(ThreadWorker):
         """A request is coming on `conn`: start gathering it, with its deadline."""
         conn.gathered = bytearray(pending)
         conn.deadline = time.monotonic() + self.read_seconds
-        conn.continued = conn.waiting = False
+        conn.continued = conn.waiting = conn.ended = False
         if self.cfg.is_ssl or conn.is_http2 or negotiation.prior_knowledge_allowed(self.cfg, conn.client):
             self._hand_over(conn, PARSER, registered)  # only a parser reads TLS and HTTP/2
         else:
@@ -162,6 +162,9 @@ class SheddingWorker(ThreadWorker):
         outcome = frame(bytes(conn.gathered), MOST_BODY) if conn.gathered else MORE
         if outcome in (MORE, CONTINUE) and len(conn.gathered) > MOST_BODY:
             outcome = TOO_LARGE  # many small chunks past the most gathered
+        if outcome in (MORE, CONTINUE) and conn.ended:
+            self._close(conn, registered)  # closed before the request was whole: nobody to answer
+            return
         if outcome == CONTINUE and not conn.continued:
             conn.continued = True
             try:
@@ -177,12 +180,15 @@ class SheddingWorker(ThreadWorker):
             self._hand_over(conn, outcome, registered)
 
     def _read(self, conn) -> bool:
-        """Take what the client has sent so far; False once it has closed or failed."""
+        """Take what the client has sent so far; False once it has failed, or closed with nothing sent.
+
+        A client may send its request and then close its side (`shutdown`): the request is still answered."""
         try:
             while len(conn.gathered) <= MOST_BODY:
                 data = conn.sock.recv(READ_BYTES)
                 if not data:
-                    return False
+                    conn.ended = True
+                    return bool(conn.gathered)
                 conn.gathered += data
                 if len(data) < READ_BYTES:
                     break
