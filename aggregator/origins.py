@@ -7,6 +7,7 @@ page cannot change, so what the widget sends is counted against the site that em
 """
 from __future__ import annotations
 
+import functools
 import re
 from urllib.parse import urlsplit
 
@@ -20,6 +21,7 @@ KINDS = (SITE, WIDGET, API)
 _HOST = re.compile(r"[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*")
 
 
+@functools.lru_cache(maxsize=16)
 def origin_of(url: str) -> str:
     """`scheme://host[:port]` of a URL, lowercased, as browsers send it in `Origin`."""
     parts = urlsplit(url.strip())

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import Counter
 
 from . import keys
-from .totals import Span, cover
+from .totals import LUA_ADD_UP, Span, cover
 
 DAY = 86400
 HOURS = DAY // keys.HOUR.seconds
@@ -22,43 +22,23 @@ MARKER = "_"
 
 # KEYS: the day sums (ARGV[1] of them), then buckets. Adds up every field of all of them in one reply, led by
 # the positions of the day sums that are missing, comma-separated.
-_READ = """
+_READ = LUA_ADD_UP + """
 local days = tonumber(ARGV[1])
 local sums, missing = {}, {}
 for i, key in ipairs(KEYS) do
-  local flat = redis.call('HGETALL', key)
-  if i <= days and #flat == 0 then
-    missing[#missing + 1] = i - 1
-  end
-  for f = 1, #flat, 2 do
-    sums[flat[f]] = (sums[flat[f]] or 0) + tonumber(flat[f + 1])
-  end
+  if add_up(sums, key) == 0 and i <= days then missing[#missing + 1] = i - 1 end
 end
-local out = {table.concat(missing, ',')}
-for name, count in pairs(sums) do
-  out[#out + 1] = name
-  out[#out + 1] = count
-end
-return out
+return flattened(sums, {table.concat(missing, ',')})
 """
 
 # KEYS[1] is the intake stream, KEYS[2] the day's sums, KEYS[3..] the day's hour buckets; ARGV: the entry id
 # time (ms) from which no waiting report can belong to the day, and the TTL. The sums are kept only when
 # nothing older waits in the stream: the drain deletes what it counts in the step that counts it, so then
 # every report of the day is in its buckets for good, and a drain that is behind never leaves a day short.
-_SUM_DAY = """
+_SUM_DAY = LUA_ADD_UP + """
 local sums = {}
-for k = 3, #KEYS do
-  local flat = redis.call('HGETALL', KEYS[k])
-  for f = 1, #flat, 2 do
-    sums[flat[f]] = (sums[flat[f]] or 0) + tonumber(flat[f + 1])
-  end
-end
-local out = {}
-for name, count in pairs(sums) do
-  out[#out + 1] = name
-  out[#out + 1] = count
-end
+for k = 3, #KEYS do add_up(sums, KEYS[k]) end
+local out = flattened(sums, {})
 local first = redis.call('XRANGE', KEYS[1], '-', '+', 'COUNT', 1)
 if #first == 0 or tonumber(string.match(first[1][1], '^%d+')) >= tonumber(ARGV[1]) then
   redis.call('DEL', KEYS[2])

@@ -38,22 +38,32 @@ def read_totals(redis, slugs: list[str], spans: list[Span]) -> dict[str, list[li
     return out
 
 
-# Adds up every field of the given bucket hashes inside Redis: a day of minute buckets is a few dozen
-# hashes once it is covered by hours and quarters, and one reply of sums instead of thousands of hashes.
-_SUMS = """
-local sums = {}
-for _, key in ipairs(KEYS) do
+LUA_ADD_UP = """
+local function add_up(sums, key)
   local flat = redis.call('HGETALL', key)
   for i = 1, #flat, 2 do
     sums[flat[i]] = (sums[flat[i]] or 0) + tonumber(flat[i + 1])
   end
+  return #flat
 end
-local out = {}
-for name, count in pairs(sums) do
-  out[#out + 1] = name
-  out[#out + 1] = count
+
+local function flattened(sums, out)
+  for name, count in pairs(sums) do
+    out[#out + 1] = name
+    out[#out + 1] = count
+  end
+  return out
 end
-return out
+"""
+"""Lua functions for the scripts that add bucket hashes up inside Redis: `add_up` adds one hash's fields to
+`sums` (and says how many values it had), `flattened` appends the sums to a reply as name, count, …"""
+
+# Adds up every field of the given bucket hashes inside Redis: a day of minute buckets is a few dozen
+# hashes once it is covered by hours and quarters, and one reply of sums instead of thousands of hashes.
+_SUMS = LUA_ADD_UP + """
+local sums = {}
+for _, key in ipairs(KEYS) do add_up(sums, key) end
+return flattened(sums, {})
 """
 
 _COARSER = {keys.MINUTE.name: keys.QUARTER, keys.QUARTER.name: keys.HOUR}
