@@ -17,6 +17,7 @@ from .geo import open_locator
 from .identity import Reporters
 from .radar import MAX_BODY_BYTES, Radar
 from .serving.fastpath import ReportFastPath
+from .snapshots import Snapshots
 
 
 class JSONProvider(DefaultJSONProvider):
@@ -48,6 +49,7 @@ def build_app(config: dict | None = None) -> Flask:
         reporters=Reporters(settings.RADAR_SECRET),
         limits=parse(settings.RADAR_REPORT_RATE_LIMIT),
         read_limits=parse(settings.RADAR_READ_RATE_LIMIT),
+        snapshots=Snapshots(settings.RADAR_PAGE_SNAPSHOT_SECONDS),
     )
 
     logs.init_app(app)

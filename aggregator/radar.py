@@ -12,6 +12,7 @@ from .base.catalog import Catalog
 from .base.ratelimit import Window
 from .base.settings import Settings
 from .identity import Reporters
+from .snapshots import Snapshots
 
 MAX_BODY_BYTES = 4096
 """The largest single-report request body; the batch endpoint has its own limit."""
@@ -32,6 +33,8 @@ class Radar:
     read_limits: tuple[Window, ...] = ()
     """RADAR_READ_RATE_LIMIT's windows."""
     clock: Callable[[], float] = field(default=time.time)
+    snapshots: Snapshots = field(default_factory=lambda: Snapshots(0))
+    """The public pages' views, reused for RADAR_PAGE_SNAPSHOT_SECONDS."""
 
 
 def radar() -> Radar:

@@ -90,7 +90,7 @@ def _median_ms(action) -> float:
 
 
 def main() -> None:
-    from dashboards import render, views
+    from dashboards import reads, render
 
     with tempfile.TemporaryDirectory() as directory:
         server = start(directory, persist=False)
@@ -104,9 +104,9 @@ def main() -> None:
             _incident(radar.data, "svc-000", now)
             client = app.test_client()
             with app.test_request_context():
-                snapshot = _median_ms(lambda: views.service_snapshot("svc-000", "24h", None))
-                figures = _median_ms(lambda: render.payload(views.service_snapshot("svc-000", "24h", None)))
-                overview = _median_ms(lambda: views.overview_rows())
+                snapshot = _median_ms(lambda: reads.service_snapshot("svc-000", "24h", None))
+                figures = _median_ms(lambda: render.payload(reads.service_snapshot("svc-000", "24h", None)))
+                overview = _median_ms(lambda: reads.overview_rows())
             chart = _median_ms(lambda: client.get("/dashboard/svc-000/data?range=24h").get_data())
             everything = _median_ms(lambda: client.get("/dashboard/data").get_data())
             print(f"24 h chart at 1 m, {SERVICES} services in Redis: snapshot (reads + assembly) {snapshot:.1f} ms, "

@@ -33,9 +33,10 @@ TEST_GEOIP = str(DATA / "GeoIP2-City-Test.mmdb")
 # A fixed clock half a minute into the current hour: recent enough that bucket TTLs (set from real
 # time) keep what the tests write, fixed so that every request in a test falls in the same buckets.
 NOW = time.time() // 3600 * 3600 + 30
-UNLIMITED = {"RADAR_REPORT_RATE_LIMIT": "", "RADAR_READ_RATE_LIMIT": "", "RADAR_REPORTS_PER_NETWORK": "1000000"}
+UNLIMITED = {"RADAR_REPORT_RATE_LIMIT": "", "RADAR_READ_RATE_LIMIT": "", "RADAR_REPORTS_PER_NETWORK": "1000000",
+             "RADAR_PAGE_SNAPSHOT_SECONDS": "0"}
 """Settings for tests that send many reports, or read many times, from the few addresses the test GeoIP database
-places."""
+places, and read each page fresh (tests/test_snapshots.py covers the pages' reuse of a view)."""
 TEST_SECRET = "a fixed secret for the tests, never for a real site"
 SECRET = {"RADAR_SECRET": TEST_SECRET}
 """The setting every app the tests build is given: the web app refuses to start without a secret."""

@@ -209,6 +209,8 @@ SETTINGS: tuple[Setting, ...] = (
             "key for the X-Radar-Signature HMAC-SHA256 header of webhook requests; required when webhooks are set"),
     Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
+    Setting("RADAR_PAGE_SNAPSHOT_SECONDS", "5", _non_negative_int,
+            "seconds a public page's view is reused before Redis is read again; 0: read for every request"),
     Setting("RADAR_REPORT_RATE_LIMIT", "60/minute", _rate_limit,
             "reports one client address may send to one service (moving windows, `;` between limits); empty: no limit"),
     Setting("RADAR_READ_RATE_LIMIT", "120/minute", _rate_limit,
@@ -271,6 +273,7 @@ class Settings:
     RADAR_SLACK_WEBHOOK_URLS: tuple
     RADAR_WEBHOOK_SECRET: str
     RADAR_DASHBOARD_REFRESH: int
+    RADAR_PAGE_SNAPSHOT_SECONDS: int
     RADAR_REPORT_RATE_LIMIT: str
     RADAR_READ_RATE_LIMIT: str
     RADAR_LOG_FORMAT: str
