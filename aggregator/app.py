@@ -7,7 +7,7 @@ from flask.json.provider import DefaultJSONProvider
 from dashboards.views import bp as dashboard
 
 from . import caching, catalog_sync, embed, errors, feeds, health, logs, metrics, pages, read_limit, security
-from .api import admin, batch, docs, official, reports, status
+from .api import admin, batch, comments, docs, official, reports, status
 from .base.catalog import load_catalog
 from .base.exceptions import SettingsError
 from .base.ratelimit import parse
@@ -59,8 +59,8 @@ def build_app(config: dict | None = None) -> Flask:
     catalog_sync.init_app(app)
     read_limit.init_app(app)
     caching.init_app(app)
-    for blueprint in (health.bp, reports.bp, batch.bp, status.bp, official.bp, docs.bp, admin.bp, feeds.bp,
-                      pages.bp, embed.bp, dashboard):
+    for blueprint in (health.bp, reports.bp, batch.bp, status.bp, official.bp, comments.bp, docs.bp, admin.bp,
+                      feeds.bp, pages.bp, embed.bp, dashboard):
         app.register_blueprint(blueprint)
     app.wsgi_app = ReportFastPath(app)
     return app

@@ -82,6 +82,7 @@ POLICIES: dict[str, Policy] = {
     "status_api.list_incidents": DETECTION,
     "status_api.get_incident": DETECTION,
     "official_api.service_official": OFFICIAL,
+    "comments_api.service_comments": LIVE,
     "apidocs.openapi_json": API_DESCRIPTION,
     "apidocs.docs": API_DESCRIPTION,
     "pages.index": LIVE,
@@ -105,6 +106,8 @@ POLICIES: dict[str, Policy] = {
     "health.healthz": NO_STORE,
     "health.readyz": NO_STORE,
     "metrics.metrics": NO_STORE,
+    # For the token's holder alone, like every admin answer.
+    "admin.hidden_comments": PRIVATE,
 }
 """The Cache-Control of each GET endpoint's successful answer."""
 UNLISTED = "no-cache"

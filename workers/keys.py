@@ -80,6 +80,11 @@ def comments(slug: str) -> str:
     return f"{_base(slug)}:comments"
 
 
+def hidden_comments(slug: str) -> str:
+    """Hash of the service's hidden comments: entry id → who hid it, when and why, as JSON."""
+    return f"{_base(slug)}:comments:hidden"
+
+
 def drain_pending(slug: str) -> str:
     """Set while a drain job for this service is queued, so a burst of reports enqueues one job."""
     return f"{_base(slug)}:drain-pending"

@@ -1,9 +1,10 @@
-"""Admin actions behind RADAR_ADMIN_TOKEN: notes on incidents, closing one by hand, reloading the catalog."""
+"""Admin actions behind RADAR_ADMIN_TOKEN: notes on incidents, closing one by hand, hiding comments, reloading the
+catalog."""
 from __future__ import annotations
 
 from flask import Blueprint, jsonify, request
 
-from workers import alerts, manual
+from workers import alerts, comments, manual
 from workers.manual import MAX_NOTE
 
 from .. import bearer, catalog_sync
@@ -61,6 +62,32 @@ def resolve(incident_id: str):
     incident = linked([incident])[0]
     alerts.notify(r.queue, r.settings, service, incident, "resolved")
     return jsonify(incident)
+
+
+def _hidden(comment: comments.Comment, record: dict | None) -> dict:
+    return {**comment.to_json(), "hidden": record}
+
+
+@bp.post("/services/<slug>/comments/<comment_id>/hide")
+def hide_comment(slug: str, comment_id: str):
+    r = radar()
+    service = r.catalog.get(slug)
+    reason = _text(_body(required=False), "reason", required=False)
+    return jsonify(_hidden(*comments.hide(r.data, service.slug, comment_id, reason, r.clock())))
+
+
+@bp.post("/services/<slug>/comments/<comment_id>/unhide")
+def unhide_comment(slug: str, comment_id: str):
+    r = radar()
+    return jsonify(_hidden(comments.unhide(r.data, r.catalog.get(slug).slug, comment_id), None))
+
+
+@bp.get("/services/<slug>/comments/hidden")
+def hidden_comments(slug: str):
+    r = radar()
+    service = r.catalog.get(slug)
+    return jsonify({"service": service.slug,
+                    "comments": [_hidden(*found) for found in comments.hidden(r.data, service.slug)]})
 
 
 @bp.post("/catalog/reload")

@@ -13,6 +13,8 @@ from ..radar import MAX_BODY_BYTES
 from ..ranges import MAX_BUCKETS
 from .batch import MAX_BYTES as MAX_BATCH_BYTES
 from .batch import MAX_REPORTS, MAX_USER_AGENT
+from .comments import DEFAULT_LIMIT as COMMENTS_LIMIT
+from .comments import MAX_LIMIT as MAX_COMMENTS
 from .status import DEFAULT_LIMIT, MAX_LIMIT, STATES
 
 VERSION = "1.0.0"
@@ -41,6 +43,7 @@ def shares(of: str) -> dict:
             "description": of}
 
 
+COMMENT_ID = "^[0-9]{1,20}-[0-9]{1,20}$"
 TIME = {"type": "string", "format": "date-time", "description": "UTC, ISO 8601 (`2026-11-25T12:03:00Z`)"}
 STATE = {"type": "string", "enum": [s.value for s in State]}
 INCIDENT_REQUIRED = ["id", "service", "country", "status", "state", "worst_state", "opened_at", "noticed_at",
@@ -185,6 +188,26 @@ SCHEMAS = {
         "never_acknowledged": {"type": "array", "items": ref("LeadTime"),
                                "description": "resolved crowd incidents that no official incident matches"},
     }),
+    "Comment": obj({
+        "id": {"type": "string", "pattern": COMMENT_ID, "description": "the comment's entry id: its minute in "
+               "milliseconds, then a sequence number", "example": "1764162180000-0"},
+        "time": {**TIME, "description": "the minute of the report, UTC"},
+        "surface": {"type": "string", "enum": list(SURFACES)},
+        "country": nullable({"type": "string", "pattern": "^[A-Z]{2}$", "description": "null: not known"}),
+        "text": {"type": "string", "maxLength": MAX_COMMENT, "description": "as sent: plain text, never markup"},
+    }),
+    "Comments": obj({
+        "service": {"type": "string"},
+        "comments": {"type": "array", "items": ref("Comment"), "description": "newest first"},
+        "next": nullable({"type": "string", "pattern": COMMENT_ID,
+                          "description": "`before` for the page of older comments; null: there are none"}),
+    }),
+    "HiddenComment": {"allOf": [ref("Comment"), obj({"hidden": nullable(obj({
+        "by": {"type": "string", "enum": ["admin"]}, "at": TIME,
+        "reason": nullable({"type": "string", "maxLength": MAX_NOTE}),
+    }))})]},
+    "HideIn": obj({"reason": {"type": "string", "maxLength": MAX_NOTE,
+                              "description": "why, kept with the hiding for later reference"}}, required=[]),
     "NoteIn": obj({"text": {"type": "string", "minLength": 1, "maxLength": MAX_NOTE}}),
     "ResolveIn": obj({"note": {"type": "string", "maxLength": MAX_NOTE,
                                "description": "why it was closed; added to the incident's notes"}}, required=[]),
@@ -221,6 +244,10 @@ RESPONSES = {
     "TooManyReads": error("too many reads from this client address (`rate_limited`, `RADAR_READ_RATE_LIMIT`); "
                           "`Retry-After` says when its window admits more", headers=RETRY_AFTER),
     "UnknownIncident": error("no incident has this id (`unknown_incident`)"),
+    "NoComments": error("no service has this slug or alias (`unknown_service`), or this site does not show comments "
+                        "(`comments_off`: `RADAR_COMMENTS_SHOWN` is 0)"),
+    "UnknownComment": error("no comment of the service has this id (`unknown_comment`), or no service has this slug "
+                            "or alias (`unknown_service`)"),
     "Busy": error(f"the incident is resolved already, has {MAX_NOTES} notes, or detection is updating it right "
                   "now (`conflict`)"),
     "TooLarge": error(f"the body is larger than {MAX_BODY_BYTES} bytes ({MAX_BATCH_BYTES // 1024} KiB for a batch; "
@@ -272,6 +299,8 @@ SUMMARY_KEPT = f"by the window's resolution: {BY_RESOLUTION}"
 
 SLUG = {"name": "slug", "in": "path", "required": True, "description": "service slug or alias, any case",
         "schema": {"type": "string", "example": "claude"}}
+COMMENT = {"name": "comment_id", "in": "path", "required": True, "schema": {"type": "string"},
+           "description": "the comment's id, as the comments feed gives it", "example": "1764162180000-0"}
 INCIDENT = {"name": "incident_id", "in": "path", "required": True, "schema": {"type": "string"},
             "description": "the incident's id: its service, country if any, and onset",
             "example": "claude.20261125T2303Z"}
@@ -403,6 +432,19 @@ PATHS = {
         ],
         "responses": responses(json_body(ref("Official"), "the service's official side"), *READ_ERRORS),
     }, kept(OFFICIAL))},
+    "/api/v1/services/{slug}/comments": {"get": read({
+        "tags": ["comments"], "summary": "The newest comments sent with counted reports, newest first",
+        "description": "A comment of a report not counted (a repeat within the dedupe window) is never kept, and "
+                       "one an administrator hid is left out. Older comments: `before` = the answer's `next`.",
+        "parameters": [
+            SLUG,
+            query("before", "a comment id: only comments older than it", {"type": "string", "pattern": COMMENT_ID}),
+            query("limit", "how many comments at most",
+                  {"type": "integer", "minimum": 1, "maximum": MAX_COMMENTS, "default": COMMENTS_LIMIT}),
+        ],
+        "responses": responses(json_body(ref("Comments"), "a page of comments"),
+                               ("400", "Invalid"), ("404", "NoComments"), ("503", "Unavailable")),
+    }, kept(LIVE))},
     "/api/v1/openapi.json": {"get": read({
         "tags": ["docs"], "summary": "This document",
         "responses": {"200": json_body({"type": "object"}, "OpenAPI 3.1")},
@@ -429,6 +471,27 @@ PATHS = {
                                ("400", "Invalid"), *ADMIN_ERRORS, ("404", "UnknownIncident"), ("409", "Busy"),
                                ("413", "TooLarge")),
     }},
+    "/api/v1/admin/services/{slug}/comments/{comment_id}/hide": {"post": {
+        **ADMIN, "summary": "Hide a comment wherever comments are shown",
+        "description": "The comment is kept, with who hid it, when and why; hiding it again replaces that record.",
+        "parameters": [SLUG, COMMENT],
+        "requestBody": {"required": False, "content": {"application/json": {"schema": ref("HideIn")}}},
+        "responses": responses(json_body(ref("HiddenComment"), "the comment and its hiding"),
+                               ("400", "Invalid"), *ADMIN_ERRORS, ("404", "UnknownComment"), ("413", "TooLarge")),
+    }},
+    "/api/v1/admin/services/{slug}/comments/{comment_id}/unhide": {"post": {
+        **ADMIN, "summary": "Show a hidden comment again",
+        "parameters": [SLUG, COMMENT],
+        "responses": responses(json_body(ref("HiddenComment"), "the comment, `hidden` null"),
+                               *ADMIN_ERRORS, ("404", "UnknownComment")),
+    }},
+    "/api/v1/admin/services/{slug}/comments/hidden": {"get": read({
+        **ADMIN, "summary": "The service's hidden comments, newest first, each with who hid it, when and why",
+        "parameters": [SLUG],
+        "responses": responses(json_body(obj({"service": {"type": "string"},
+                                              "comments": {"type": "array", "items": ref("HiddenComment")}}),
+                                         "the hidden comments"), *ADMIN_ERRORS, ("404", "UnknownService")),
+    }, "`private, no-store`")},
     "/api/v1/admin/catalog/reload": {"post": {
         **ADMIN, "summary": "Read the services catalog file again",
         "description": "Every web process takes the new catalog within a few seconds; a file with a mistake is "
@@ -450,6 +513,7 @@ DOCUMENT = {
         {"name": "reports", "description": "sending a report"},
         {"name": "read", "description": "counts and shares"},
         {"name": "detection", "description": "status and incidents"},
+        {"name": "comments", "description": "what reporters wrote"},
         {"name": "admin", "description": "actions behind `RADAR_ADMIN_TOKEN`"},
         {"name": "health", "description": "probes for load balancers"},
         {"name": "docs", "description": "this description"},

@@ -42,13 +42,13 @@ def service_status(slug: str):
 
 
 
-def parse_limit(raw: str | None) -> int:
-    """How many incidents a list may hold: DEFAULT_LIMIT when not given."""
+def parse_limit(raw: str | None, default: int = DEFAULT_LIMIT, most: int = MAX_LIMIT) -> int:
+    """How many items a list may hold: `default` when not given."""
     if raw is None or raw == "":
-        return DEFAULT_LIMIT
+        return default
     # Not str.isdigit: it takes digits such as '²' that int() refuses.
-    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= MAX_LIMIT:
-        raise ValidationError(f"'limit' must be a whole number from 1 to {MAX_LIMIT} — got '{raw}'", field="limit")
+    if not _LIMIT.fullmatch(raw) or not 1 <= int(raw) <= most:
+        raise ValidationError(f"'limit' must be a whole number from 1 to {most} — got '{raw}'", field="limit")
     return int(raw)
 
 

@@ -66,6 +66,20 @@ class UnknownIncident(RadarError):
     code = "unknown_incident"
 
 
+class UnknownComment(RadarError):
+    """No stored comment of the service has this id."""
+
+    status = 404
+    code = "unknown_comment"
+
+
+class CommentsOff(RadarError):
+    """The public comments were asked for while RADAR_COMMENTS_SHOWN is 0."""
+
+    status = 404
+    code = "comments_off"
+
+
 class DataUnavailable(RadarError):
     """The data store cannot be reached right now."""
 

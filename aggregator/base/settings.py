@@ -195,6 +195,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_CLAIM_IDLE_SECONDS", "30", _positive_int,
             "reports read by a drain that died are taken over after this many seconds"),
     Setting("RADAR_COMMENTS_KEPT", "10000", _positive_int, "newest comments kept per service"),
+    Setting("RADAR_COMMENTS_SHOWN", "1", _flag,
+            "1: each service's newest comments are shown on its page and by the API, those an admin hid left out; "
+            "0: neither shows any (the API answers 404), and comments are kept all the same"),
     Setting("RADAR_EVALUATE_INTERVAL", "60", _positive_int,
             "seconds between the scheduler's detection runs over every service"),
     Setting("RADAR_DETECT_COUNTRIES", "20", _positive_int,
@@ -266,6 +269,7 @@ class Settings:
     RADAR_DRAIN_INTERVAL: int
     RADAR_CLAIM_IDLE_SECONDS: int
     RADAR_COMMENTS_KEPT: int
+    RADAR_COMMENTS_SHOWN: bool
     RADAR_EVALUATE_INTERVAL: int
     RADAR_DETECT_COUNTRIES: int
     RADAR_PUBLIC_URL: str
