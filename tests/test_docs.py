@@ -12,7 +12,7 @@ import pytest
 
 from aggregator import create_app
 from aggregator.api.openapi import DOCUMENT
-from workers import incidents
+from workers import incidents, keys
 from workers.buckets import Bucket
 from workers.detect import State
 
@@ -27,6 +27,7 @@ IMPLICIT = {"HEAD", "OPTIONS"}
 OUTSIDE_THE_API = {"pages", "dashboard", "embed", "static", "metrics", "feeds"}
 ADMIN_TOKEN = "an-admin-token-for-the-docs-tests"
 RELAY_KEY = "a-relay-key-for-the-docs-tests"
+COMMENT_ID = f"{int(NOW // 60 * 60_000)}-0"
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +142,14 @@ def incident_id(open_client):
     return incident["id"]
 
 
+@pytest.fixture
+def comment(open_client):
+    """A comment of claude, stored as the drain stores one."""
+    data = open_client.application.extensions["radar"].data
+    data.xadd(keys.comments("claude"), {"ts": int(NOW // 60 * 60), "surface": "website", "region": "GB",
+                                        "text": "down for me"}, id=COMMENT_ID)
+
+
 def _requests(incident: str) -> list[tuple[str, str, dict]]:
     """One ordinary request for every documented operation, in an order that leaves each one something to act on."""
     admin = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
@@ -159,16 +168,21 @@ def _requests(incident: str) -> list[tuple[str, str, dict]]:
         ("get", "/api/v1/incidents", {}),
         ("get", f"/api/v1/incidents/{incident}", {}),
         ("get", "/api/v1/services/claude/official", {}),
+        ("get", "/api/v1/services/claude/comments", {}),
         ("get", "/api/v1/openapi.json", {}),
         ("get", "/api/v1/docs", {}),
         ("post", f"/api/v1/admin/incidents/{incident}/notes", {"json": {"text": "looked at"}, "headers": admin}),
         ("post", f"/api/v1/admin/incidents/{incident}/resolve", {"json": {"note": "by hand"}, "headers": admin}),
+        ("post", f"/api/v1/admin/services/claude/comments/{COMMENT_ID}/hide", {"json": {"reason": "spam"},
+                                                                               "headers": admin}),
+        ("get", "/api/v1/admin/services/claude/comments/hidden", {"headers": admin}),
+        ("post", f"/api/v1/admin/services/claude/comments/{COMMENT_ID}/unhide", {"headers": admin}),
         ("post", "/api/v1/admin/catalog/reload", {"headers": admin}),
     ]
 
 
 def _fill(path: str, incident: str) -> str:
-    return path.replace("{slug}", "claude").replace("{incident_id}", incident)
+    return path.replace("{slug}", "claude").replace("{incident_id}", incident).replace("{comment_id}", COMMENT_ID)
 
 
 def test_every_documented_operation_is_exercised_by_the_status_check(incident_id):
@@ -177,7 +191,7 @@ def test_every_documented_operation_is_exercised_by_the_status_check(incident_id
     assert exercised == documented
 
 
-def test_every_documented_path_answers_with_a_status_the_document_lists_for_it(open_client, incident_id):
+def test_every_documented_path_answers_with_a_status_the_document_lists_for_it(open_client, incident_id, comment):
     wrong = []
     for method, path, kwargs in _requests(incident_id):
         template = next(p for p in DOCUMENT["paths"] if _fill(p, incident_id) == path)
