@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Iterable
 
-from dashboards import countries
 from dashboards.figures import sparkline_points
 from dashboards.palette import UNKNOWN as NOT_CHECKED
 from dashboards.reads import overview_rows
@@ -23,8 +22,9 @@ CHART_WIDTH, CHART_HEIGHT = 96, 24
 QUERY_LENGTH = 80
 """The most of a search kept: longer than any name, short enough that a query is a small snapshot key."""
 INCIDENTS_SHOWN = 10
-INCIDENTS_READ = 50
-"""Newest incidents read: more than shown, so that a search for a few services still finds some of theirs."""
+INCIDENTS_READ = 100
+"""Newest incidents read: more than shown, as a country's incidents are read too (one outage opens one in each
+country it spreads to) and a search for a few services should still find some of theirs."""
 
 
 def clean_query(text: str) -> str:
@@ -81,15 +81,12 @@ def grouped(rows: list[dict], categories: dict[str, str | None]) -> list[dict]:
 
 
 def incident_row(incident: dict, names: dict[str, str], now: float) -> dict:
-    """One incident in the latest list: whose, where, its state in words, since when, and whether it is over."""
+    """One incident in the latest list: whose, its state in words (the worst once over), since when, and whether it
+    is over."""
     resolved = incident["resolved_at"]
     state = incident["worst_state"] if resolved else incident["state"]
-    country = incident.get("country")
-    found = countries.lookup(country) if country else None
     slug = incident["service"]
-    return {"id": incident["id"], "slug": slug, "name": names.get(slug, slug),
-            "country": (found.name if found else country) if country else None,
-            "state": state, "words": WORDS.get(state, state), "since": clock(incident["opened_at"], now),
+    return {"id": incident["id"], "slug": slug, "name": names.get(slug, slug), "state": state, "words": WORDS.get(state, state), "since": clock(incident["opened_at"], now),
             "resolved": clock(resolved, now) if resolved else None}
 
 
@@ -99,7 +96,8 @@ def home_view(rows: list[dict], services: Iterable[Service], found: list[dict], 
     problems, rest = problems_first(rows, [s.slug for s in services])
     shown = {r["slug"] for r in rows}
     names = {s.slug: s.name for s in services}
-    latest = [i for i in found if i["service"] in shown][:INCIDENTS_SHOWN]
+    # A service's own incidents only: its countries' are part of the same story, and would crowd it out.
+    latest = [i for i in found if i["service"] in shown and i.get("country") is None][:INCIDENTS_SHOWN]
     return {"query": query, "matched": len(rows),
             "problems": [service_row(r, now) for r in problems],
             "groups": [{"category": g["category"], "rows": [service_row(r, now) for r in g["rows"]]}

@@ -250,16 +250,22 @@ def test_a_catalog_without_categories_lists_the_rest_under_one_heading(redis_ser
 def test_the_latest_incidents_are_listed_newest_first_with_state_time_and_whether_resolved(client, data):
     store_incident(data, "claude", NOW - 7200, state="degraded", resolved=NOW - 3600)
     store_incident(data, "github", NOW - 600)
-    store_incident(data, "slack", NOW - 1800, country="DE")
+    store_incident(data, "slack", NOW - 1800)
     page = _page(client)
     github, slack, claude = (iso(t)[11:16] for t in (NOW - 600, NOW - 1800, NOW - 7200))
     assert _incidents(page) == [
         f"GitHub: Problems since {github} UTC · not resolved yet",
-        f"Slack in Germany: Problems since {slack} UTC · not resolved yet",
+        f"Slack: Problems since {slack} UTC · not resolved yet",
         f"Claude: Possible problems since {claude} UTC · resolved {iso(NOW - 3600)[11:16]} UTC"]
     assert f'<time datetime="{iso(NOW - 600)}">{github} UTC</time>' in page
     block = page[page.index('<ol class="home-incidents">'):]
     assert re.findall(r'href="/([a-z-]+)"', block[:block.index("</ol>")]) == ["github", "slack", "claude"]
+
+
+def test_a_countrys_incident_is_left_to_the_service_page(client, data):
+    store_incident(data, "slack", NOW - 1800)
+    store_incident(data, "slack", NOW - 600, country="DE")
+    assert _incidents(_page(client)) == [f"Slack: Problems since {iso(NOW - 1800)[11:16]} UTC · not resolved yet"]
 
 
 def test_at_most_ten_incidents_are_listed(client, data):
