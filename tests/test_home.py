@@ -192,6 +192,7 @@ def test_a_search_by_name_lists_only_the_services_it_matches(client):
     page = _page(client, "/?q=GitHub")
     assert sorted(r["slug"] for r in _Page(page).rows) == ["copilot", "github"]
     assert "2 services match “github”" in page
+    assert ("h2", "Matching services") in _Page(page).headings
 
 
 def test_a_search_by_alias_finds_the_service(client):
