@@ -8,9 +8,9 @@ from flask import Blueprint, render_template, request
 
 from workers.evaluate import read_statuses
 from workers.expected import read_profiles
-from workers.totals import last_hour, recent_totals
+from workers.totals import last_hour
 
-from . import metrics
+from . import home, metrics
 from .base.exceptions import RadarError, UnknownService
 from .intake import SURFACES, SYMPTOMS
 from .radar import Radar, radar
@@ -24,9 +24,9 @@ SYMPTOM_LABELS = {"login": "Can't log in", "errors": "Errors", "slow": "Slow", "
 
 @bp.get("/")
 def index():
-    r = radar()
-    totals = recent_totals(r.data, r.catalog.slugs, r.clock())
-    return render_template("index.html", services=list(r.catalog), totals=totals)
+    query = home.clean_query(request.args.get("q", ""))
+    view = radar().snapshots.get(("home", query), lambda: home.read_home(query))
+    return render_template("index.html", view=view)
 
 
 # What the page says about a report ("your report was counted") is signed with the day's key when the report is

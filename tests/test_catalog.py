@@ -277,3 +277,21 @@ def test_the_shipped_catalog_polls_the_statuspage_api_of_the_pages_that_have_one
     polled = {s.slug: s.statuspage_api for s in catalog if s.statuspage_api}
     assert polled == {"claude": "https://status.anthropic.com", "copilot": "https://www.githubstatus.com",
                       "github": "https://www.githubstatus.com", "discord": "https://discordstatus.com"}
+
+
+def test_every_shipped_service_has_a_category(catalog):
+    assert {s.slug: s.category for s in catalog} == {
+        "claude": "AI assistants", "chatgpt": "AI assistants", "gemini": "AI assistants",
+        "copilot": "Developer tools", "github": "Developer tools", "slack": "Communication",
+        "discord": "Communication", "aws": "Cloud hosting"}
+
+
+def test_a_category_is_optional_and_kept_without_surrounding_blanks(tmp_path):
+    path = write(tmp_path, '[[service]]\nslug = "a"\ncategory = " Chat "\n\n[[service]]\nslug = "b"\n')
+    assert [s.category for s in load_catalog(str(path))] == ["Chat", None]
+
+
+@pytest.mark.parametrize("value", ['""', '"   "', "3", '["Chat"]', f'"{"x" * 41}"'])
+def test_a_category_that_is_not_a_short_name_is_a_catalog_error_naming_the_service(tmp_path, value):
+    message = error_of(write(tmp_path, f'[[service]]\nslug = "acme"\ncategory = {value}\n'))
+    assert "'acme'" in message and "category must be a non-empty string of at most 40 characters" in message

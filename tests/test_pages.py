@@ -64,7 +64,7 @@ def test_the_index_shows_each_services_reports_in_the_last_hour(client, run_jobs
     run_jobs()
     page = _text(client.get("/"))
     row = page[page.index('href="/gemini"'):]
-    assert '<td class="num">3</td>' in row[:row.index("</tr>")]
+    assert "3 reports in the last hour" in row[:row.index("</li>")]
 
 
 def test_a_service_page_has_a_button_per_surface_in_a_form_that_posts_reports(client):

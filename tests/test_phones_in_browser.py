@@ -21,18 +21,19 @@ DESKTOP = 1280
 TOUCH = 44
 """The least width and height of a control on a phone, in CSS pixels (WCAG 2.5.5, Apple's and Google's guides)."""
 SERVICES = ["claude", "slack", "github"]
-PUBLIC = ["/", *(f"/{slug}" for slug in SERVICES), "/embed/claude", "/api/v1/docs"]
+PUBLIC = ["/", "/?q=git", "/?q=nothing-like-it", *(f"/{slug}" for slug in SERVICES), "/embed/claude", "/api/v1/docs"]
 DASHBOARD = ["/dashboard", *(f"/dashboard/claude?range={name}" for name in RANGES), "/dashboard/slack"]
 PAGES = PUBLIC + DASHBOARD
 
 # Controls, found inside the widget's shadow root too. Links count when they act as buttons: the range buttons,
-# the header's site links, and a link that is all of its table cell (the service lists of `/` and `/dashboard`).
+# the header's site links, a link that is all of its table cell (the service list of `/dashboard`) and the service
+# names of the home page's lists.
 # Links inside running text (paragraphs, list items, the API docs' index) are exempt: WCAG 2.5.5 excepts inline
 # links, and making them 44 px tall would pull sentences apart. So is Plotly's own toolbar, drawn inside a chart.
 CONTROLS = """() => {
   const found = [];
   const selector = "button, input:not([type=hidden]), select, textarea, summary, a.button, .ranges a, header a, "
-                 + "td > a:only-child, th > a:only-child";
+                 + "td > a:only-child, th > a:only-child, a.home-name";
   (function walk(root) {
     for (const el of root.querySelectorAll(selector)) {
       if (el.closest(".js-plotly-plot")) continue;

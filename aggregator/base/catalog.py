@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from .exceptions import CatalogError, UnknownService
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")
+CATEGORY_LENGTH = 40
+"""The longest category name: it is a heading on the home page, read on a phone."""
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,7 @@ class Service:
     statuspage_api: str | None = None
     webhooks: tuple[str, ...] = ()
     slack_webhooks: tuple[str, ...] = ()
+    category: str | None = None
 
     def to_dict(self) -> dict:
         """The public view: webhook URLs are secrets of the operator and stay out of it."""
@@ -85,6 +88,17 @@ def _url(entry: dict, name: str, slug: str, path: str) -> str | None:
     return value
 
 
+def _category(entry: dict, slug: str, path: str) -> str | None:
+    """The optional category the home page groups services under: a short, non-empty name."""
+    value = entry.get("category")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not value.strip() or len(value.strip()) > CATEGORY_LENGTH:
+        raise CatalogError(f"service '{slug}' in {path}: category must be a non-empty string of at most "
+                           f"{CATEGORY_LENGTH} characters, like \"Developer tools\"")
+    return value.strip()
+
+
 def _polled_url(entry: dict, slug: str, path: str, allow_http: bool) -> str | None:
     """The optional statuspage_api: polled, so https only unless plain http is allowed (the poller refuses it too)."""
     value = _url(entry, "statuspage_api", slug, path)
@@ -126,6 +140,7 @@ def load_catalog(path: str, allow_http: bool = False) -> Catalog:
             statuspage_api=_polled_url(entry, slug, path, allow_http),
             webhooks=webhooks,
             slack_webhooks=slack,
+            category=_category(entry, slug, path),
         ))
     try:
         return Catalog(tuple(services))
