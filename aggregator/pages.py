@@ -6,11 +6,9 @@ from typing import Mapping
 
 from flask import Blueprint, render_template, request
 
-from workers.evaluate import read_statuses
-from workers.expected import read_profiles
 from workers.totals import last_hour, recent_totals
 
-from . import metrics
+from . import metrics, service_page
 from .base.exceptions import RadarError, UnknownService
 from .intake import SURFACES, SYMPTOMS
 from .radar import Radar, radar
@@ -62,22 +60,20 @@ def answer(state: str, since: str | None, count: int, normal: float | None) -> d
             "count": count, "normal": None if normal is None else max(1, round(normal))}
 
 
-def _answer(r: Radar, slug: str, count: int) -> dict:
-    now = r.clock()
-    status = read_statuses(r.data, [slug])[0]
-    profile = read_profiles(r.data, [slug], now - 3600, now)[slug]
-    return answer(status.get("state", "ok"), status.get("since"), count,
-                  None if profile is None else profile.expected(now - 3600, 3600))
-
-
 def _report_page(r: Radar, found, claim=None, error: str | None = None, comment: str = "", symptom: str = ""):
     """The report page, with what it may say about the reporter's report or the form sent back to them."""
     reported, counted, entry_id = claim or (None, False, None)
-    # The browser is usually back before the drain has run: its report may still wait in the stream.
-    count = last_hour(r.data, found.slug, r.clock(), entry_id)
+    shared = r.snapshots.get(("service", found.slug), lambda: service_page.read(r, found))
+    count = shared["last_hour"]
+    if reported:
+        # Read now, not from the shared view: the browser is usually back before the drain has run, and its
+        # report may still wait in the stream.
+        count = last_hour(r.data, found.slug, r.clock(), entry_id)
     return render_template(
-        "service.html", service=found, last_hour=count, answer=_answer(r, found.slug, count),
+        "service.html", service=found, page=shared, last_hour=count,
+        answer=answer(shared["state"], shared["since"], count, shared["normal"]),
         surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
+        surface_labels=SURFACE_LABELS, symptom_labels=SYMPTOM_LABELS,
         reported=SURFACE_LABELS.get(reported), counted=counted, error=error, comment=comment, symptom=symptom,
     )
 
