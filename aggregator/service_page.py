@@ -39,10 +39,10 @@ def hourly(times: list[str], bucket: int, reports: list[int], baseline: list[flo
 def shares(now: dict[str, float], at_peak: dict[str, float] | None, order: Iterable[str]) -> list[dict]:
     """Each surface or symptom with its share over the range and at the incident's peak, the most reported first;
     those no report named in either are left out."""
-    at_peak = at_peak or {}
-    names = [*order, *sorted((set(now) | set(at_peak)) - set(order))]
-    rows = [{"name": n, "now": now.get(n, 0.0), "peak": at_peak.get(n)} for n in names
-            if now.get(n) or at_peak.get(n)]
+    peak = at_peak or {}
+    names = [*order, *sorted((set(now) | set(peak)) - set(order))]
+    rows = [{"name": n, "now": now.get(n, 0.0), "peak": None if at_peak is None else peak.get(n, 0.0)}
+            for n in names if now.get(n) or peak.get(n)]
     return sorted(rows, key=lambda row: (-row["now"], -(row["peak"] or 0.0)))
 
 
@@ -103,8 +103,8 @@ def assemble(service: Service, snap: dict, count: int, statuses: list[dict], nam
         "peak_at": at_peak["at"] if at_peak else None,
         "peak_open": bool(incident and at_peak and incident["id"] == at_peak["incident"]
                           and incident["status"] == "open"),
-        "surfaces": shares(snap["surfaces"]["percent"], at_peak and at_peak["surfaces"], SURFACES),
-        "symptoms": shares(snap["symptoms"]["percent"], at_peak and at_peak["symptoms"], SYMPTOMS),
+        "surfaces": shares(snap["surfaces"]["percent"], at_peak["surfaces"] if at_peak else None, SURFACES),
+        "symptoms": shares(snap["symptoms"]["percent"], at_peak["symptoms"] if at_peak else None, SYMPTOMS),
         "countries": snap["regions"]["top"],
         "official": official_view(service, components, snap["official_updates"], incident),
         "others": troubled[:OTHERS_SHOWN], "others_more": len(troubled[OTHERS_SHOWN:]),
