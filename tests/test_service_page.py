@@ -82,7 +82,7 @@ def test_the_open_incident_is_shaded_and_said_in_the_description(client, outage)
     page = _page(client)
     assert re.search(r'<rect class="incident incident-outage" x="[\d.]+" y="8" width="[\d.]+"', page)
     onset = iso(NOW - 1800)[11:16]
-    assert f"Outage from {onset} to" in page
+    assert f"Outage since {onset} UTC, shaded to now." in page
 
 
 def test_the_hourly_numbers_are_in_a_table_inside_details(client, outage):
