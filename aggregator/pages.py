@@ -6,18 +6,16 @@ from typing import Mapping
 
 from flask import Blueprint, render_template, request
 
-from workers.evaluate import read_statuses
-from workers.expected import read_profiles
 from workers.totals import last_hour
 
-from . import home, metrics
+from . import home, metrics, service_page
 from .base.exceptions import RadarError, UnknownService
-from .intake import SURFACES, SYMPTOMS
+from .comments_view import comments_view
+from .intake import SURFACE_LABELS, SURFACES, SYMPTOMS
 from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
 
-SURFACE_LABELS = {"website": "Website", "desktop": "Desktop app", "mobile": "Mobile app", "api": "API"}
 SYMPTOM_LABELS = {"login": "Can't log in", "errors": "Errors", "slow": "Slow", "blank_response": "Blank response",
                   "other": "Something else"}
 
@@ -62,22 +60,23 @@ def answer(state: str, since: str | None, count: int, normal: float | None) -> d
             "count": count, "normal": None if normal is None else max(1, round(normal))}
 
 
-def _answer(r: Radar, slug: str, count: int) -> dict:
-    now = r.clock()
-    status = read_statuses(r.data, [slug])[0]
-    profile = read_profiles(r.data, [slug], now - 3600, now)[slug]
-    return answer(status.get("state", "ok"), status.get("since"), count,
-                  None if profile is None else profile.expected(now - 3600, 3600))
-
-
 def _report_page(r: Radar, found, claim=None, error: str | None = None, comment: str = "", symptom: str = ""):
     """The report page, with what it may say about the reporter's report or the form sent back to them."""
     reported, counted, entry_id = claim or (None, False, None)
-    # The browser is usually back before the drain has run: its report may still wait in the stream.
-    count = last_hour(r.data, found.slug, r.clock(), entry_id)
+    shared = r.snapshots.get(("service", found.slug), lambda: service_page.read(r, found))
+    count = shared["last_hour"]
+    if reported:
+        # Read now, not from the shared view: the browser is usually back before the drain has run, and its
+        # report may still wait in the stream.
+        count = last_hour(r.data, found.slug, r.clock(), entry_id)
+    before = request.args.get("comments_before") or None
+    comments = r.snapshots.get(("comments", found.slug, before), lambda: comments_view(r, found.slug, before))
+    extra = {} if comments is None else {"comments": comments}
     return render_template(
-        "service.html", service=found, last_hour=count, answer=_answer(r, found.slug, count),
+        "service.html", service=found, page=shared, last_hour=count, **extra,
+        answer=answer(shared["state"], shared["since"], count, shared["normal"]),
         surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
+        surface_labels=SURFACE_LABELS, symptom_labels=SYMPTOM_LABELS,
         reported=SURFACE_LABELS.get(reported), counted=counted, error=error, comment=comment, symptom=symptom,
     )
 

@@ -62,3 +62,22 @@ def test_a_comment_too_long_comes_back_in_the_form_with_the_message(browser, liv
     finally:
         page.close()
     assert data.xlen("radar:{claude}:intake") == 0
+
+
+def test_on_a_phone_the_page_shows_the_days_chart_and_a_report_sent_from_it_is_counted(browser, live_server, data):
+    context = browser.new_context(viewport={"width": 390, "height": 844}, has_touch=True)
+    page = context.new_page()
+    try:
+        page.goto(f"{live_server}/claude")
+        chart = page.get_by_role("img", name="Reports of Claude per 15 minutes over the last 24 hours")
+        box = chart.bounding_box()
+        assert box["width"] <= 390 and box["height"] > 100, box
+        page.get_by_role("button", name="Mobile app").tap()
+        page.wait_for_url("**/claude?*")
+        assert "Thanks — your Mobile app report was counted." in page.inner_text("[role=status]")
+        assert "1 report in the last hour" in page.inner_text("#answer")
+        assert page.get_by_role("img", name="Reports of Claude per 15 minutes over the last 24 hours").is_visible()
+    finally:
+        context.close()
+    (_, fields), = data.xrange("radar:{claude}:intake")
+    assert fields["surface"] == "mobile" and fields["counted"] == "1"
