@@ -12,14 +12,18 @@ import sys
 import time
 import urllib.request
 import zlib
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
 import redis
+from flask import render_template
 
+from aggregator import create_app
 from aggregator.base.catalog import load_catalog
 from aggregator.base.settings import Settings
 from aggregator.base.stores import queue_client
+from aggregator.comments_view import comments_view
 from aggregator.intake import ReportIn, submit
 from bench.stack import free_port, parts
 from workers import incidents, keys
@@ -334,3 +338,51 @@ def leaks(blobs: list[bytes], addresses: list[str]) -> list[tuple[str, bytes]]:
                 if needle.lower() in text or needle in blob:
                     found.append((address, blob[:200]))
     return found
+
+
+ADMIN_TOKEN = "a-long-random-admin-token"
+AUTH = {"Authorization": f"Bearer {ADMIN_TOKEN}"}
+
+
+def admin_app(redis_server, **settings):
+    """An app whose admin API takes AUTH."""
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_ADMIN_TOKEN": ADMIN_TOKEN,
+                      **settings})
+    app.extensions["radar"].clock = lambda: NOW
+    return app
+
+
+class Shown(HTMLParser):
+    """The texts, times and links of a rendered comments part."""
+
+    def __init__(self, page: str):
+        super().__init__()
+        self.texts, self.times, self.links, self._in = [], [], [], None
+        self.feed(page)
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "p" and attrs.get("class") == "comment-text":
+            self._in = "text"
+            self.texts.append("")
+        elif tag == "time":
+            self._in = "time"
+            self.times.append([attrs["datetime"], ""])
+        elif tag == "a":
+            self.links.append(attrs["href"])
+
+    def handle_data(self, data):
+        if self._in == "text":
+            self.texts[-1] += data
+        elif self._in == "time":
+            self.times[-1][1] += data
+
+    def handle_endtag(self, tag):
+        self._in = None
+
+
+def rendered(app, before=None) -> str:
+    """The comments part as the service page includes it."""
+    with app.test_request_context("/claude"):
+        return render_template("service_comments.html",
+                               comments=comments_view(app.extensions["radar"], "claude", before))

@@ -2,15 +2,16 @@
 import pytest
 from rq import Queue
 
-from aggregator import catalog_sync, create_app
+from aggregator import catalog_sync
 from aggregator.base.exceptions import Conflict, SettingsError
 from aggregator.base.settings import Settings
 from workers import incidents, keys, manual
 
 from .helpers import (
+    ADMIN_TOKEN,
+    AUTH,
     NOW,
-    SECRET,
-    TEST_GEOIP,
+    admin_app,
     api_error,
     at_minute,
     evaluate_after,
@@ -20,17 +21,8 @@ from .helpers import (
     store_incident,
 )
 
-TOKEN = "a-long-random-admin-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 ENDPOINTS = ["/api/v1/admin/incidents/claude.20261125T2303Z/notes",
              "/api/v1/admin/incidents/claude.20261125T2303Z/resolve", "/api/v1/admin/catalog/reload"]
-
-
-def admin_app(redis_server, **settings):
-    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, "RADAR_ADMIN_TOKEN": TOKEN,
-                      **settings})
-    app.extensions["radar"].clock = lambda: NOW
-    return app
 
 
 @pytest.fixture
@@ -55,7 +47,7 @@ def test_without_a_token_setting_every_admin_endpoint_says_admin_is_disabled(cli
     assert "RADAR_ADMIN_TOKEN" in error["message"]
 
 
-@pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {TOKEN}", f"Bearer {TOKEN}x", "Bearer "])
+@pytest.mark.parametrize("header", [None, "Bearer wrong-token", f"Basic {ADMIN_TOKEN}", f"Bearer {ADMIN_TOKEN}x", "Bearer "])
 @pytest.mark.parametrize("path", ENDPOINTS)
 def test_a_missing_or_wrong_token_is_a_401_json_error(admin, path, header):
     response = admin.post(path, json={"text": "x"}, headers={"Authorization": header} if header else {})

@@ -5,9 +5,7 @@ import pytest
 
 from workers import keys
 
-from .helpers import NOW, api_error, iso, post
-from .test_admin import AUTH, admin_app
-from .test_comments_feed import Shown, rendered
+from .helpers import AUTH, NOW, Shown, admin_app, api_error, iso, post, rendered
 
 BASE = "/api/v1/admin/services/claude/comments"
 
@@ -39,6 +37,7 @@ def test_a_hidden_comment_is_gone_from_the_feed_and_the_page_but_kept_and_listed
                                    "text": "rude <b>words</b>", "hidden": hidden}
     assert feed_texts(client) == ["down here too", "fine"]
     assert Shown(rendered(client.application)).texts == ["down here too", "fine"]
+    assert Shown(client.get("/claude").get_data(as_text=True)).texts == ["down here too", "fine"]
     listed = admin.get(f"{BASE}/hidden", headers=AUTH)
     assert listed.get_json() == {"service": "claude", "comments": [response.get_json()]}
     assert listed.headers["Cache-Control"] == "private, no-store"

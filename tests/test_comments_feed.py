@@ -1,15 +1,12 @@
 """The public comments feed: newest first a page at a time, plain text everywhere, off with RADAR_COMMENTS_SHOWN=0."""
-from html.parser import HTMLParser
-
 import pytest
-from flask import render_template
 
 from aggregator import create_app
 from aggregator.base.exceptions import ValidationError
 from aggregator.comments_view import PAGE_SIZE, clock, comments_view
 from workers import comments, keys
 
-from .helpers import NOW, SECRET, TEST_GEOIP, UNLIMITED, api_error, iso, post
+from .helpers import NOW, SECRET, TEST_GEOIP, UNLIMITED, Shown, api_error, iso, post, rendered
 
 MARKUP = "<script>alert('x')</script> & <b>bold</b>"
 MINUTE_ID = int(NOW // 60 * 60_000)
@@ -30,42 +27,6 @@ def feed(client, query=""):
 
 def texts(body) -> list[str]:
     return [c["text"] for c in body["comments"]]
-
-
-class Shown(HTMLParser):
-    """The texts, times and links of a rendered comments part."""
-
-    def __init__(self, page: str):
-        super().__init__()
-        self.texts, self.times, self.links, self._in = [], [], [], None
-        self.feed(page)
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "p" and attrs.get("class") == "comment-text":
-            self._in = "text"
-            self.texts.append("")
-        elif tag == "time":
-            self._in = "time"
-            self.times.append([attrs["datetime"], ""])
-        elif tag == "a":
-            self.links.append(attrs["href"])
-
-    def handle_data(self, data):
-        if self._in == "text":
-            self.texts[-1] += data
-        elif self._in == "time":
-            self.times[-1][1] += data
-
-    def handle_endtag(self, tag):
-        self._in = None
-
-
-def rendered(app, before=None) -> str:
-    """The comments part as the service page includes it."""
-    with app.test_request_context("/claude"):
-        return render_template("service_comments.html",
-                               comments=comments_view(app.extensions["radar"], "claude", before))
 
 
 def test_the_feed_gives_the_newest_comments_first_with_their_minute_surface_and_country(client, run_jobs):
@@ -113,9 +74,9 @@ def test_a_comment_with_markup_comes_back_as_the_text_sent(client, run_jobs):
 def test_a_comment_with_markup_is_escaped_in_the_page(client, run_jobs):
     send(client, MARKUP)
     run_jobs()
-    page = rendered(client.application)
-    assert "<script>" not in page and "<b>" not in page
-    assert "&lt;script&gt;" in page
+    page = client.get("/claude").get_data(as_text=True)
+    assert "<script>alert" not in page and "<b>bold" not in page
+    assert "&lt;script&gt;alert" in page
     assert Shown(page).texts == [MARKUP]
 
 
@@ -172,10 +133,12 @@ def test_an_unknown_service_is_a_404(client):
     assert api_error(client.get("/api/v1/services/nope/comments"), 404)["code"] == "unknown_service"
 
 
-def test_a_bad_comments_before_on_the_page_is_an_error_naming_it(app):
+def test_a_bad_comments_before_on_the_page_is_an_error_naming_it(app, client):
     with app.test_request_context("/claude"), pytest.raises(ValidationError) as info:
         comments_view(app.extensions["radar"], "claude", "older")
     assert info.value.field == "comments_before"
+    response = client.get("/claude?comments_before=older", headers={"Accept": "text/html"})
+    assert response.status_code == 400 and "comments_before" in response.get_data(as_text=True)
 
 
 def test_the_feed_is_kept_as_briefly_as_the_last_hours_counts(client):
@@ -202,6 +165,7 @@ def test_with_comments_off_the_page_has_no_comments_part_and_comments_are_still_
     run_jobs()
     with off.test_request_context("/claude"):
         assert comments_view(off.extensions["radar"], "claude", None) is None
+    assert 'id="comments"' not in off.test_client().get("/claude").get_data(as_text=True)
     assert [fields["text"] for _, fields in data.xrange(keys.comments("claude"))] == ["kept"]
 
 
