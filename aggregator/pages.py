@@ -5,6 +5,7 @@ import hmac
 from typing import Mapping
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext
 
 from workers.evaluate import read_statuses
 from workers.expected import read_profiles
@@ -17,9 +18,14 @@ from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
 
-SURFACE_LABELS = {"website": "Website", "desktop": "Desktop app", "mobile": "Mobile app", "api": "API"}
-SYMPTOM_LABELS = {"login": "Can't log in", "errors": "Errors", "slow": "Slow", "blank_response": "Blank response",
-                  "other": "Something else"}
+# Lazy: each is said in the language of the request that shows it.
+SURFACE_LABELS = {"website": lazy_gettext("Website"), "desktop": lazy_gettext("Desktop app"),
+                  "mobile": lazy_gettext("Mobile app"), "api": lazy_gettext("API")}
+SYMPTOM_LABELS = {"login": lazy_gettext("Can't log in"), "errors": lazy_gettext("Errors"),
+                  "slow": lazy_gettext("Slow"), "blank_response": lazy_gettext("Blank response"),
+                  "other": lazy_gettext("Something else")}
+LEADS = {"outage": lazy_gettext("User reports indicate problems"), "degraded": lazy_gettext("Possible problems")}
+NO_PROBLEMS = lazy_gettext("No problems reported")
 
 
 @bp.get("/")
@@ -56,8 +62,8 @@ def _claim(r: Radar, slug: str) -> tuple[str, bool, str] | None:
 
 def answer(state: str, since: str | None, count: int, normal: float | None) -> dict:
     """What the top of a service page says: the state in words, since when, and the last hour beside normal."""
-    lead = {"outage": "User reports indicate problems", "degraded": "Possible problems"}.get(state)
-    return {"state": state if lead else "ok", "lead": lead or "No problems reported",
+    lead = LEADS.get(state)
+    return {"state": state if lead else "ok", "lead": str(lead or NO_PROBLEMS),
             "since": since if lead else None, "clock": f"{since[11:16]} UTC" if lead and since else None,
             "count": count, "normal": None if normal is None else max(1, round(normal))}
 
