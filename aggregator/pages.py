@@ -61,7 +61,7 @@ def _claim(r: Radar, slug: str) -> tuple[str, bool, str] | None:
 
 
 def answer(state: str, since: str | None, count: int, normal: float | None) -> dict:
-    """What the top of a service page says: the state in words, since when, and the last hour beside normal."""
+    """What the top of a service page says: the state in words (the request's language), since when, the last hour."""
     lead = LEADS.get(state)
     return {"state": state if lead else "ok", "lead": str(lead or NO_PROBLEMS),
             "since": since if lead else None, "clock": f"{since[11:16]} UTC" if lead and since else None,

@@ -1,6 +1,6 @@
 /* Outage Radar widget: a service's status card with a "Report a problem" button, drawn where its tag is.
  *   <script src="https://RADAR/widget.js" data-service="claude" async></script>
- * Options: data-theme="auto|light|dark", data-compact="true", data-lang="en|de" (else the page's <html lang>).
+ * Options: data-theme="auto|light|dark", data-compact="true", data-lang="en|de" (else the page's lang, the browser's).
  * It lives in a Shadow DOM (the page's CSS cannot reach it, its CSS cannot leak out), styles itself with a
  * constructed stylesheet (allowed under a strict CSP), sets no cookies, stores nothing, and inserts every
  * string from the server as text. */
@@ -111,7 +111,8 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
   const open = button(t.report, () => asking(true), "primary");
   const cancel = button(t.cancel, () => asking(false));
   cancel.hidden = true;
-  const link = el("a", { href: `${origin}/${encodeURIComponent(slug)}`, target: "_blank", rel: "noopener" }, "Outage Radar");
+  const link = el("a", { href: `${origin}/${encodeURIComponent(slug)}`, target: "_blank", rel: "noopener" },
+    "Outage Radar");
   const body = el("div", { class: "body" }, spark, count);
   const card = el("div", { class: "card", lang },
     el("div", { class: "head" }, name, state), body, ask, note, el("div", { class: "foot" }, open, cancel, link));
