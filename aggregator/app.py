@@ -6,7 +6,7 @@ from flask.json.provider import DefaultJSONProvider
 
 from dashboards.views import bp as dashboard
 
-from . import caching, catalog_sync, embed, errors, feeds, health, logs, metrics, pages, read_limit, security
+from . import caching, catalog_sync, embed, errors, feeds, health, i18n, logs, metrics, pages, read_limit, security
 from .api import admin, batch, comments, docs, official, reports, status
 from .base.catalog import load_catalog
 from .base.exceptions import SettingsError
@@ -53,6 +53,7 @@ def build_app(config: dict | None = None) -> Flask:
     )
 
     logs.init_app(app)
+    i18n.init_app(app)
     errors.init_app(app)
     metrics.init_app(app)
     security.init_app(app)

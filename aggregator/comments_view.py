@@ -6,7 +6,7 @@ from datetime import datetime, timezone
 from workers.comments import Comment
 
 from .api.comments import parse_before, read_page
-from .intake import SURFACE_LABELS
+from .labels import SURFACE_LABELS
 from .radar import Radar
 
 PAGE_SIZE = 10

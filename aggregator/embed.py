@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import html
 import re
+from pathlib import Path
 
-from flask import Blueprint, Response, render_template, request, send_from_directory
+from flask import Blueprint, Response, render_template, request
 
 from workers.evaluate import read_statuses
 
-from . import badge
+from . import badge, widget_words
 from .base.exceptions import UnknownService
+from .i18n import current_language
 from .radar import radar
 
 bp = Blueprint("embed", __name__, static_folder="widget", static_url_path="/embed/static")
@@ -59,7 +61,11 @@ def _own_headers(response: Response, csp: str | None = None, cross_origin: bool 
 
 @bp.get("/widget.js")
 def widget_js():
-    response = send_from_directory(bp.static_folder, "widget.js", mimetype="text/javascript", max_age=WIDGET_MAX_AGE)
+    """The widget with the catalog's words in every language: it picks one on the host page (see widget_words)."""
+    source = (Path(bp.static_folder) / "widget.js").read_text(encoding="utf-8")
+    response = Response(widget_words.script(source), mimetype="text/javascript")
+    response.cache_control.public = True
+    response.cache_control.max_age = WIDGET_MAX_AGE
     return _own_headers(response, cross_origin=True)
 
 
@@ -74,12 +80,12 @@ def embed_page(slug: str):
     try:
         service = radar().catalog.get(slug)
     except UnknownService as exc:
-        page = render_template("embed.html", service=None, message=exc.message, lang="en")
+        page = render_template("embed.html", service=None, message=exc.message)
         return _own_headers(Response(page, 404), EMBED_CSP)
     lang = request.args.get("lang", "")
     page = render_template("embed.html", service=service, theme=_choice("theme", THEMES),
                            compact=request.args.get("compact", "").lower() in ("1", "true", "yes"),
-                           lang=lang if _LANG.match(lang) else "en")
+                           lang=lang if _LANG.match(lang) else current_language())
     response = Response(page)
     response.cache_control.public = True
     response.cache_control.max_age = WIDGET_MAX_AGE

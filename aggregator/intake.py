@@ -28,8 +28,6 @@ log = logging.getLogger(__name__)
 SURFACES = ("website", "desktop", "mobile", "api")
 SYMPTOMS = ("login", "errors", "slow", "blank_response", "other")
 MAX_COMMENT = 280
-SURFACE_LABELS = {"website": "Website", "desktop": "Desktop app", "mobile": "Mobile app", "api": "API"}
-"""Each surface as the pages name it."""
 
 # How a report becomes a stream entry (the fields `workers.buckets.Entry.from_fields` reads), inside Redis:
 # the values come in a fixed order, v = {ts, surface, region, symptom, comment}, so a report costs five

@@ -5,19 +5,21 @@ import hmac
 from typing import Mapping
 
 from flask import Blueprint, render_template, request
+from flask_babel import lazy_gettext
 
 from workers.totals import last_hour
 
 from . import home, metrics, service_page
 from .base.exceptions import RadarError, UnknownService
 from .comments_view import comments_view
-from .intake import SURFACE_LABELS, SURFACES, SYMPTOMS
+from .intake import SURFACES, SYMPTOMS
+from .labels import SURFACE_LABELS, SYMPTOM_LABELS
 from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
 
-SYMPTOM_LABELS = {"login": "Can't log in", "errors": "Errors", "slow": "Slow", "blank_response": "Blank response",
-                  "other": "Something else"}
+LEADS = {"outage": lazy_gettext("User reports indicate problems"), "degraded": lazy_gettext("Possible problems")}
+NO_PROBLEMS = lazy_gettext("No problems reported")
 
 
 @bp.get("/")
@@ -53,9 +55,9 @@ def _claim(r: Radar, slug: str) -> tuple[str, bool, str] | None:
 
 
 def answer(state: str, since: str | None, count: int, normal: float | None) -> dict:
-    """What the top of a service page says: the state in words, since when, and the last hour beside normal."""
-    lead = {"outage": "User reports indicate problems", "degraded": "Possible problems"}.get(state)
-    return {"state": state if lead else "ok", "lead": lead or "No problems reported",
+    """What the top of a service page says: the state in words (the request's language), since when, the last hour."""
+    lead = LEADS.get(state)
+    return {"state": state if lead else "ok", "lead": str(lead or NO_PROBLEMS),
             "since": since if lead else None, "clock": f"{since[11:16]} UTC" if lead and since else None,
             "count": count, "normal": None if normal is None else max(1, round(normal))}
 

@@ -8,7 +8,7 @@ from flask import render_template
 
 from aggregator.base.times import epoch
 from aggregator.intake import SURFACES, SYMPTOMS
-from aggregator.pages import SURFACE_LABELS, SYMPTOM_LABELS
+from aggregator.labels import SURFACE_LABELS, SYMPTOM_LABELS
 
 from .figures import Marker, Segment, region_map, shares_chart, spike_chart
 

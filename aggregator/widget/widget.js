@@ -1,55 +1,15 @@
 /* Outage Radar widget: a service's status card with a "Report a problem" button, drawn where its tag is.
  *   <script src="https://RADAR/widget.js" data-service="claude" async></script>
- * Options: data-theme="auto|light|dark", data-compact="true", data-lang="en|de".
+ * Options: data-theme="auto|light|dark", data-compact="true", data-lang="en|de" (else the page's lang, the browser's).
  * It lives in a Shadow DOM (the page's CSS cannot reach it, its CSS cannot leak out), styles itself with a
  * constructed stylesheet (allowed under a strict CSP), sets no cookies, stores nothing, and inserts every
  * string from the server as text. */
 (() => {
   "use strict";
 
-  // Every label in one table: add a language by adding its strings. {n} is a formatted number.
-  const STRINGS = {
-    en: {
-      states: { ok: "OK", degraded: "Possible problems", outage: "Outage", unknown: "Not checked yet" },
-      lastHour: { one: "{n} report in the last hour", other: "{n} reports in the last hour" },
-      spark: { one: "{n} report in the last 24 hours", other: "{n} reports in the last 24 hours" },
-      report: "Report a problem",
-      question: "Which part isn't working?",
-      surfaces: { website: "Website", desktop: "Desktop app", mobile: "Mobile app", api: "API" },
-      symptoms: { "": "What goes wrong? (optional)", login: "Can't log in", errors: "Errors", slow: "Slow",
-                  blank_response: "Blank response", other: "Something else" },
-      cancel: "Cancel",
-      sending: "Sending…",
-      first: "Thanks — you are the first to report a problem in the last hour.",
-      thanks: { one: "Thanks — you and {n} other reported a problem in the last hour.",
-                other: "Thanks — you and {n} others reported a problem in the last hour." },
-      already: "Thanks — you already reported this a few minutes ago, so it counts once.",
-      busy: "Too many reports from here — please try again in a minute.",
-      failed: "The report could not be sent — please try again.",
-      unavailable: "Status unavailable right now.",
-      by: "Outage Radar",
-    },
-    de: {
-      states: { ok: "OK", degraded: "Mögliche Probleme", outage: "Störung", unknown: "Noch nicht geprüft" },
-      lastHour: { one: "{n} Meldung in der letzten Stunde", other: "{n} Meldungen in der letzten Stunde" },
-      spark: { one: "{n} Meldung in den letzten 24 Stunden", other: "{n} Meldungen in den letzten 24 Stunden" },
-      report: "Problem melden",
-      question: "Was genau funktioniert nicht?",
-      surfaces: { website: "Website", desktop: "Desktop-App", mobile: "Mobile App", api: "API" },
-      symptoms: { "": "Was geht schief? (optional)", login: "Anmeldung geht nicht", errors: "Fehler", slow: "Langsam",
-                  blank_response: "Leere Antwort", other: "Etwas anderes" },
-      cancel: "Abbrechen",
-      sending: "Wird gesendet…",
-      first: "Danke — Sie melden als Erste(r) in der letzten Stunde ein Problem.",
-      thanks: { one: "Danke — Sie und {n} weitere Person haben in der letzten Stunde ein Problem gemeldet.",
-                other: "Danke — Sie und {n} weitere Personen haben in der letzten Stunde ein Problem gemeldet." },
-      already: "Danke — Sie haben das vor wenigen Minuten schon gemeldet; es zählt einmal.",
-      busy: "Zu viele Meldungen von hier — bitte in einer Minute erneut versuchen.",
-      failed: "Die Meldung konnte nicht gesendet werden — bitte erneut versuchen.",
-      unavailable: "Status gerade nicht verfügbar.",
-      by: "Outage Radar",
-    },
-  };
+  // Every label by language and, where it has a number, by plural category ({n} is the formatted number).
+  // The server writes the table in from its message catalog: add a language there, not here.
+  const STRINGS = {/* the catalog's words, by language */};
   const SURFACES = ["website", "desktop", "mobile", "api"];
   const SYMPTOMS = ["", "login", "errors", "slow", "blank_response", "other"];
   const REFRESH_MS = 60000;
@@ -106,8 +66,10 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
   const slug = script.dataset.service.trim().toLowerCase();
   const api = `${origin}/api/v1/services/${encodeURIComponent(slug)}/`;
 
-  const wanted = (script.dataset.lang || document.documentElement.lang || "en").toLowerCase();
-  const lang = STRINGS[wanted] ? wanted : STRINGS[wanted.split("-")[0]] ? wanted.split("-")[0] : "en";
+  // The language asked for, else the host page's, else the reader's browser's first one the table has.
+  const known = (tag) => [tag, tag.split("-")[0]].find((code) => Object.prototype.hasOwnProperty.call(STRINGS, code));
+  const lang = [script.dataset.lang, document.documentElement.lang, ...(navigator.languages || [])]
+    .map((tag) => known((tag || "").toLowerCase())).find(Boolean) || "en";
   const t = STRINGS[lang];
   const plural = new Intl.PluralRules(lang);
   const number = new Intl.NumberFormat(lang);
@@ -149,7 +111,8 @@ button:focus-visible,select:focus-visible,a:focus-visible{outline:2px solid var(
   const open = button(t.report, () => asking(true), "primary");
   const cancel = button(t.cancel, () => asking(false));
   cancel.hidden = true;
-  const link = el("a", { href: `${origin}/${encodeURIComponent(slug)}`, target: "_blank", rel: "noopener" }, t.by);
+  const link = el("a", { href: `${origin}/${encodeURIComponent(slug)}`, target: "_blank", rel: "noopener" },
+    "Outage Radar");
   const body = el("div", { class: "body" }, spark, count);
   const card = el("div", { class: "card", lang },
     el("div", { class: "head" }, name, state), body, ask, note, el("div", { class: "foot" }, open, cancel, link));

@@ -1,0 +1,75 @@
+"""The public pages' language: English or German from one message catalog, chosen for each request.
+
+An explicit choice (`?lang=de`, from the header's switch, then remembered in a cookie) wins over the browser's
+Accept-Language; English when neither names a language the catalog has.
+"""
+from __future__ import annotations
+
+from babel import Locale
+from flask import Flask, Response, g, has_request_context, request, url_for
+from flask_babel import Babel, get_locale
+
+LOCALES = ("en", "de")
+"""The languages the catalog has, the default first; a new one needs its .po in translations/ too."""
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 86400
+VARY = ("Accept-Language", "Cookie")
+EMBEDDED = ("embed",)
+"""Blueprints framed by other sites: they follow the language asked for but remember nothing (no cookie)."""
+
+
+def supported(tag: str | None) -> str | None:
+    """The catalog's language for a tag such as 'de', 'DE' or 'de-AT'; None for any other."""
+    primary = (tag or "").strip().lower().replace("_", "-").split("-")[0]
+    return primary if primary in LOCALES else None
+
+
+def choose(asked: str | None, remembered: str | None, accepted) -> str:
+    """The language of a page: the one asked for, else the one remembered, else Accept-Language's best."""
+    return supported(asked) or supported(remembered) or accepted.best_match(LOCALES) or LOCALES[0]
+
+
+def _select() -> str | None:
+    if not has_request_context():
+        return None
+    g.language_chosen = True  # the answer now depends on the request's language: caches must know
+    return choose(request.args.get("lang"), request.cookies.get(COOKIE), request.accept_languages)
+
+
+def _remember(response: Response) -> Response:
+    """Say which headers chose the language; keep an explicit choice in a cookie for the next page."""
+    if not g.get("language_chosen"):
+        return response
+    response.vary.update(VARY)
+    asked = supported(request.args.get("lang"))
+    # Safe in a shared cache too: the cookie is the URL's own `lang`, the same for everyone who asks for it.
+    if asked and asked != request.cookies.get(COOKIE) and request.blueprint not in EMBEDDED:
+        response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, secure=request.is_secure, httponly=True,
+                            samesite="Lax")
+    return response
+
+
+def _switch_target(code: str) -> str:
+    """This page in another language; a page that answered a form post switches on the service list."""
+    if request.method == "GET" and request.endpoint and request.view_args is not None:
+        # url_for reads keys such as _scheme and _external itself: a query must not steer where the link goes.
+        query = {k: v for k, v in request.args.items() if not k.startswith("_")}
+        return url_for(request.endpoint, **{**query, **request.view_args, "lang": code})
+    return url_for("pages.index", lang=code)
+
+
+def languages() -> list[dict]:
+    """The header's switch: each language named in itself, its link, and whether it is the page's."""
+    current = current_language()
+    return [{"code": code, "name": Locale.parse(code).get_display_name(code).capitalize(),
+             "href": _switch_target(code), "current": code == current} for code in LOCALES]
+
+
+def current_language() -> str:
+    return str(get_locale())
+
+
+def init_app(app: Flask) -> None:
+    Babel(app, locale_selector=_select)
+    app.after_request(_remember)
+    app.jinja_env.globals.update(languages=languages, current_language=current_language)
