@@ -73,9 +73,9 @@ def send_batch(client, reports, key=RELAY_KEY, **kwargs):
                        headers={"Authorization": f"Bearer {key}"}, **kwargs)
 
 
-def set_state(data, slug: str, state: str) -> None:
-    """Store a service's status record as a detection run that found `state` writes it."""
-    record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z"}
+def set_state(data, slug: str, state: str, **fields) -> None:
+    """Store a service's status record as a detection run that found `state` writes it, with `fields` besides."""
+    record = {**never_evaluated(slug), "state": state, "evaluated_at": "2026-11-26T04:00:00Z", **fields}
     data.set(keys.status(slug), json.dumps(record))
 
 

@@ -22,10 +22,12 @@
 [hidden]{display:none!important}
 *{box-sizing:border-box}
 .card{--bg:#fff;--fg:#1b1b1b;--muted:#555b62;--line:#d3d7dc;--accent:#0b57d0;--on-accent:#fff;--chip:#fff;
+ color-scheme:light;
  display:block;font:14px/1.4 system-ui,-apple-system,"Segoe UI",Roboto,"Helvetica Neue",Arial,sans-serif;
  color:var(--fg);background:var(--bg);border:1px solid var(--line);border-radius:10px;padding:12px 14px;
  text-align:left;letter-spacing:normal;word-spacing:normal}
-.dark{--bg:#1d2126;--fg:#eceff1;--muted:#b0b8c1;--line:#3b424b;--accent:#8ab4f8;--on-accent:#0b1a33;--chip:#1d2126}
+.dark{--bg:#1d2126;--fg:#eceff1;--muted:#b0b8c1;--line:#3b424b;--accent:#8ab4f8;--on-accent:#0b1a33;--chip:#1d2126;
+ color-scheme:dark}
 .head{display:flex;align-items:center;justify-content:space-between;gap:8px}
 .name{font-weight:600;font-size:15px;overflow-wrap:anywhere}
 .state{flex:none;display:inline-flex;align-items:center;gap:6px;padding:1px 9px;border:2px solid #767676;

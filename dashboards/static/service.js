@@ -1,4 +1,5 @@
 import { live, localize, localTime } from "./live.js";
+import { onSchemeChange, themed } from "./theme.js";
 
 const status = document.querySelector("[data-live]");
 const config = { displaylogo: false, responsive: true, topojsonURL: status.dataset.topojson,
@@ -6,18 +7,23 @@ const config = { displaylogo: false, responsive: true, topojsonURL: status.datas
 const links = [...document.querySelectorAll("[data-range]")];
 let range = new URL(location.href).searchParams.get("range")
   || links.find((a) => a.getAttribute("aria-current") === "true").dataset.range;
+let shown = {};
+
+function render() {
+  for (const [name, figure] of Object.entries(shown)) {
+    const { data, layout } = themed(figure);
+    Plotly.react(document.getElementById(name), data, layout, config);
+  }
+}
 
 function draw(payload, withPanels) {
-  for (const [name, figure] of Object.entries(payload.figures)) {
-    if (name === "spike") {
-      // Plotly knows no time zones: the hover line names the viewer's own time next to the axis' UTC.
-      const reports = figure.data.find((trace) => trace.name === "Reports");
-      const start = Date.parse(reports.x0);
-      reports.text = reports.y.map((_, n) => `Your time: ${localTime(new Date(start + n * reports.dx))}`);
-      reports.hovertemplate = reports.hovertemplate.replace("<extra>", "<br>%{text}<extra>");
-    }
-    Plotly.react(document.getElementById(name), figure.data, figure.layout, config);
-  }
+  // Plotly knows no time zones: the hover line names the viewer's own time next to the axis' UTC.
+  const reports = payload.figures.spike.data.find((trace) => trace.name === "Reports");
+  const start = Date.parse(reports.x0);
+  reports.text = reports.y.map((_, n) => `Your time: ${localTime(new Date(start + n * reports.dx))}`);
+  reports.hovertemplate = reports.hovertemplate.replace("<extra>", "<br>%{text}<extra>");
+  shown = payload.figures;
+  render();
   if (withPanels) {
     for (const [name, html] of Object.entries(payload.panels)) {
       document.querySelector(`[data-panel="${name}"]`).innerHTML = html;
@@ -62,4 +68,5 @@ window.addEventListener("popstate", () => {
   poller.now();
 });
 
+onSchemeChange(render);
 draw(JSON.parse(document.getElementById("payload").textContent), false);
