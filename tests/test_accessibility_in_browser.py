@@ -47,8 +47,7 @@ def screenshots(tmp_path_factory):
 def visit(browser, server, name, size, scheme):
     """The named page at `size` in `scheme`, once its scripts have drawn and any action on it is done."""
     path, action = PAGES[name]
-    page = open_page(browser, server, path, *SIZES[size])
-    page.emulate_media(color_scheme=scheme)
+    page = open_page(browser, server, path, *SIZES[size], color_scheme=scheme)
     if action:
         action(page)
     return page
