@@ -51,13 +51,18 @@ def wrk(port: int, path: str, seconds: int) -> dict:
     return summary
 
 
-def alternate(sides: dict[str, tuple[int, str]], rounds: int, seconds: int) -> dict[str, dict]:
-    """Each side (port, path) loaded in turn, round after round, so the machine's busy spells fall on both."""
+def alternate(sides: dict[str, tuple[int, str, int]], store_pid: int, rounds: int, seconds: int) -> dict[str, dict]:
+    """Each side (port, path, server pid) loaded in turn, round after round, so the machine's busy spells fall on
+    both; with the CPU its server and Redis spent a page answered, which depends far less on those spells."""
     runs: dict[str, list[dict]] = {name: [] for name in sides}
+    cpu = dict.fromkeys(sides, 0.0)
     for _ in range(rounds):
-        for name, (port, path) in sides.items():
+        for name, (port, path, pid) in sides.items():
+            before = stack.cpu_seconds(pid) + stack.cpu_seconds(store_pid)
             runs[name].append(wrk(port, path, seconds))
+            cpu[name] += stack.cpu_seconds(pid) + stack.cpu_seconds(store_pid) - before
     return {name: {"rate": sum(r["answered"] for r in rs) / sum(r["seconds"] for r in rs),
+                   "cpu_us": cpu[name] / max(1, sum(r["answered"] for r in rs)) * 1e6,
                    **{count: sum(r[count] for r in rs) for count in ("requests", "answered", "limited", "shed")},
                    "p50_us": sorted(r["p50_us"] for r in rs)[len(rs) // 2], "p99_us": max(r["p99_us"] for r in rs),
                    "errors": sum(r["errors"] for r in rs)} for name, rs in runs.items()}
@@ -94,7 +99,8 @@ def _get(port: int, path: str) -> bytes:
 def _line(name: str, s: dict) -> str:
     return (f"  {name}: {s['rate']:,.0f} pages/s (200), p50 {s['p50_us'] / 1000:.1f} ms, "
             f"p99 {s['p99_us'] / 1000:.1f} ms; {s['shed']} shed (503), {s['limited']} limited (429), "
-            f"{s['requests'] - s['answered'] - s['shed'] - s['limited']} other answers, {s['errors']} socket errors")
+            f"{s['requests'] - s['answered'] - s['shed'] - s['limited']} other answers, {s['errors']} socket errors; "
+            f"CPU {s['cpu_us']:,.0f} µs a page (web server + Redis)")
 
 
 def main(seconds: int = SECONDS, rounds: int = ROUNDS) -> None:
@@ -109,21 +115,22 @@ def main(seconds: int = SECONDS, rounds: int = ROUNDS) -> None:
                    "PYTHONPATH": str(Path(__file__).parent.parent)}
             seed_outage(Settings.from_env(REDIS_URL=server.url))
             radar, bare = stack.free_port(), stack.free_port()
-            with stack.radar_web(radar, env):
+            with stack.radar_web(radar, env) as r:
                 page_bytes = len(_get(radar, PATH))
                 bare_command = gunicorn_command(f"127.0.0.1:{bare}", stack.WEB_WORKERS, stack.THREADS, "bench.bare:app")
-                with stack.process(bare_command, {**env, "BENCH_PAGE_BYTES": str(page_bytes)}, bare, "/"):
-                    sides = {"bare": (bare, "/page"), "service": (radar, PATH)}
+                with stack.process(bare_command, {**env, "BENCH_PAGE_BYTES": str(page_bytes)}, bare, "/") as b:
+                    sides = {"bare": (bare, "/page", b.pid), "service": (radar, PATH, r.pid)}
                     load = os.getloadavg()[0]
-                    alternate(sides, 1, 1)  # warm-up: imports, templates, the first snapshot
-                    result = alternate(sides, rounds, seconds)
+                    alternate(sides, server.process.pid, 1, 1)  # warm-up: imports, templates, the first snapshot
+                    result = alternate(sides, server.process.pid, rounds, seconds)
                 weighed = weight(f"http://127.0.0.1:{radar}{PATH}")
         finally:
             server.stop()
     print(f"public, GET {PATH} ({page_bytes:,} bytes of HTML) beside a bare Flask page of the same size:")
     print(_line("bare Flask page, same gunicorn command and config", result["bare"]))
     print(_line(f"service page {PATH}", result["service"]))
-    print(f"  ratio service ÷ bare: {result['service']['rate'] / result['bare']['rate']:.2f} (target ≥ 0.5)")
+    print(f"  ratio service ÷ bare: {result['service']['rate'] / result['bare']['rate']:.2f} (target ≥ 0.5); "
+          f"CPU a page, bare ÷ service: {result['bare']['cpu_us'] / result['service']['cpu_us']:.2f}")
     kinds = ", ".join(f"{kind} {size:,}" for kind, size in sorted(weighed["by_type"].items()))
     scripts = weighed["by_type"].get("script", 0)
     print(f"  page weight in Chromium: {weighed['bytes']:,} bytes in {weighed['requests']} requests ({kinds}); "
