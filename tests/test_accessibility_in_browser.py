@@ -77,11 +77,13 @@ def test_axe_finds_no_serious_or_critical_violation_on_any_page(browser, server,
 # Focusable elements, inside shadow roots too (the widget), by a description that is the same on every call.
 # Radio buttons count as one control a group, as Tab visits one of them; Plotly's toolbar shows on hover only.
 FOCUSABLE = """() => {
-  const selector = "a[href], button, input:not([type=hidden]), select, textarea, summary, iframe, [tabindex]";
+  const controls = "a[href], button, input:not([type=hidden]), select, textarea, summary";
   const found = [];
   (function walk(root) {
-    for (const el of root.querySelectorAll(selector)) {
-      if (el.disabled || el.tabIndex < 0 || el.closest("[inert], .modebar")) continue;
+    for (const el of root.querySelectorAll(`${controls}, iframe, [tabindex]`)) {
+      // A control taken out of the tab order (tabindex=-1) is what this looks for; another element with a
+      // negative tabindex is only a target for script focus (the skip link's).
+      if (el.disabled || (el.tabIndex < 0 && !el.matches(controls)) || el.closest("[inert], .modebar")) continue;
       // Not inside a closed <details>, display: none, invisible or transparent.
       if (!el.checkVisibility({contentVisibilityAuto: true, visibilityProperty: true, opacityProperty: true})) continue;
       if (el.type === "radio" && found.some((f) => f.type === "radio" && f.name === el.name)) continue;
