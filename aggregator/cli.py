@@ -212,16 +212,13 @@ def web(host, port, workers, threads):
     settings = _redis_urls(_settings(HOST=host, PORT=port, RADAR_WEB_WORKERS=workers, RADAR_WEB_THREADS=threads))
     host, port, workers, threads = (settings.HOST, settings.PORT, settings.RADAR_WEB_WORKERS,
                                     settings.RADAR_WEB_THREADS)
+    from .serving import gunicorn_command
     from .serving.config import metrics_dir
     secret = _web_secret(settings)
     # Set before gunicorn starts: prometheus_client picks its multiprocess mode when first imported.
     os.environ.update(REDIS_URL=settings.REDIS_URL, REDIS_DATA_URL=settings.REDIS_DATA_URL, RADAR_SECRET=secret,
                       PROMETHEUS_MULTIPROC_DIR=metrics_dir(settings.PROMETHEUS_MULTIPROC_DIR))
-    os.execvp(sys.executable, [sys.executable, "-m", "gunicorn", "--bind", f"{_url_host(host)}:{port}",
-                               "--workers", str(workers), "--worker-class", "aggregator.serving.shedding.SheddingWorker",
-                               "--threads", str(threads), "--graceful-timeout", "10",
-                               "--config", "python:aggregator.serving.config",
-                               "aggregator:create_app()"])
+    os.execvp(sys.executable, gunicorn_command(f"{_url_host(host)}:{port}", workers, threads))
 
 
 @main.command()

@@ -12,6 +12,7 @@ from . import (
     freshness,
     ingest,
     memory,
+    public,
     reads,
     relay,
     statuspage,
@@ -21,7 +22,8 @@ from . import (
 BENCHMARKS = {"ingest": ingest.main, "burst": burst.main, "relay": relay.main, "freshness": freshness.main,
               "drain": drain.main, "memory": memory.main, "visibility": visibility.main, "evaluate": evaluate.main,
               "dashboard": dashboard.main, "detect": detect.main, "statuspage": statuspage.main,
-              "cluster": cluster.main, "attack": attack.main, "reads": reads.main}
+              "cluster": cluster.main, "attack": attack.main, "reads": reads.main,
+              "public": public.main}
 
 names = sys.argv[1:] or list(BENCHMARKS)
 unknown = [n for n in names if n not in BENCHMARKS]

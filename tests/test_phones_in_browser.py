@@ -89,13 +89,15 @@ def server(tmp_path_factory):
         redis.stop()
 
 
-def open_page(browser, server, path, width, height):
-    """`path` at `width` × `height` once it has drawn what its scripts draw: charts, map, widget."""
+def open_page(browser, server, path, width, height, **options):
+    """`path` at `width` × `height` (and the browser context's other `options`) once it has drawn what its scripts
+    draw: charts, map, widget."""
     # Not a mobile emulation: with one, Chromium widens the layout viewport to fit wide content, and the page
     # would never seem to scroll sideways however wide it was.
     # A touch screen on phones: the widget sizes its buttons for fingers where the pointer is coarse, since the
     # width of the iframe it may sit in says nothing about the device.
-    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=width != DESKTOP)
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=width != DESKTOP,
+                                  **options)
     page = context.new_page()
     page.goto(server + path)
     if path.startswith("/dashboard/"):
