@@ -2,10 +2,10 @@
 from __future__ import annotations
 
 import hmac
-from typing import Mapping
+from typing import Callable, Mapping
 
 from flask import Blueprint, render_template, request
-from flask_babel import lazy_gettext
+from flask_babel import get_locale, lazy_gettext
 
 from workers.totals import last_hour
 
@@ -22,11 +22,15 @@ LEADS = {"outage": lazy_gettext("User reports indicate problems"), "degraded": l
 NO_PROBLEMS = lazy_gettext("No problems reported")
 
 
+def shared_page(render: Callable[[], str]) -> str:
+    """The page as every reader of this URL in this language gets it, rendered once a snapshot, not once a read."""
+    return radar().snapshots.get(("page", request.full_path, str(get_locale())), render)
+
+
 @bp.get("/")
 def index():
     query = home.clean_query(request.args.get("q", ""))
-    view = radar().snapshots.get(("home", query), lambda: home.read_home(query))
-    return render_template("index.html", view=view)
+    return shared_page(lambda: render_template("index.html", view=home.read_home(query)))
 
 
 # What the page says about a report ("your report was counted") is signed with the day's key when the report is
@@ -90,7 +94,10 @@ def service(slug: str):
         found = r.catalog.get(slug)
     except UnknownService as exc:
         return render_template("error.html", message=exc.message), 404
-    return _report_page(r, found, _claim(r, found.slug))
+    claim = _claim(r, found.slug)
+    if claim is None:
+        return shared_page(lambda: _report_page(r, found))
+    return _report_page(r, found, claim)
 
 
 FORM_TYPES = ("application/x-www-form-urlencoded", "multipart/form-data")
