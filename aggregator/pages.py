@@ -9,7 +9,7 @@ from flask_babel import get_locale, lazy_gettext
 
 from workers.totals import last_hour
 
-from . import home, metrics, service_page
+from . import home, metrics, read_limit, service_page
 from .base.exceptions import RadarError, UnknownService
 from .comments_view import comments_view
 from .intake import SURFACES, SYMPTOMS
@@ -23,8 +23,17 @@ NO_PROBLEMS = lazy_gettext("No problems reported")
 
 
 def shared_page(render: Callable[[], str]) -> str:
-    """The page as every reader of this URL in this language gets it, rendered once a snapshot, not once a read."""
-    return radar().snapshots.get(("page", request.full_path, str(get_locale())), render)
+    """The page as every reader of this URL in this language gets it, rendered once a snapshot, not once a read.
+
+    Only a read that makes the page counts towards the client's read limit: serving a page already made costs
+    less than counting it would, so a flood of them is no threat, and a surge of readers costs Redis nothing.
+    """
+    snapshots, key = radar().snapshots, ("page", request.full_path, str(get_locale()))
+    page = snapshots.fresh(key)
+    if page is None:
+        read_limit.check()
+        page = snapshots.get(key, render)
+    return page
 
 
 @bp.get("/")
@@ -93,10 +102,12 @@ def service(slug: str):
     try:
         found = r.catalog.get(slug)
     except UnknownService as exc:
+        read_limit.check()
         return render_template("error.html", message=exc.message), 404
     claim = _claim(r, found.slug)
     if claim is None:
         return shared_page(lambda: _report_page(r, found))
+    read_limit.check()
     return _report_page(r, found, claim)
 
 

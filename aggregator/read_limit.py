@@ -19,6 +19,8 @@ from .radar import radar
 EXEMPT = frozenset({"health.healthz", "health.readyz", "metrics.metrics", "static", "embed.static",
                     "dashboard.static", "dashboard.plotly_js", "embed.widget_js"})
 """Probes and scrapes must get through a flood, and files answered from disk cost less than the count would."""
+COUNTED_BY_VIEW = frozenset({"pages.index", "pages.service"})
+"""Pages that count a read only when they must be made: one served from its snapshot costs less than the count."""
 
 # Every window's counter raised, and set to expire the first time, in one atomic call: INCR and EXPIRE sent
 # apart would leave a counter that never expires whenever the client is cut off between them.
@@ -41,8 +43,13 @@ def count(data, client: str, windows: tuple[Window, ...], now: float) -> float:
 
 
 def _check() -> None:
-    if request.method not in ("GET", "HEAD") or request.endpoint in EXEMPT:
+    if request.method not in ("GET", "HEAD") or request.endpoint in EXEMPT or request.endpoint in COUNTED_BY_VIEW:
         return
+    check()
+
+
+def check() -> None:
+    """Count this read of the client's; TooManyReads if it is over RADAR_READ_RATE_LIMIT."""
     r = radar()
     if not r.read_limits:
         return

@@ -50,6 +50,11 @@ class Snapshots:
                     self._making.pop(old, None)
             return value
 
+    def fresh(self, key: Hashable) -> object | None:
+        """The view under `key` if one younger than `seconds` is kept; None otherwise."""
+        kept = self._fresh(key) if self.seconds > 0 else None
+        return None if kept is None else kept[1]
+
     def _fresh(self, key: Hashable) -> tuple[float, object] | None:
         with self._guard:
             kept = self._views.get(key)

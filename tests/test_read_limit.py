@@ -103,13 +103,21 @@ def test_the_counters_expire_with_their_window_and_hold_no_address(limited, redi
 
 
 def test_a_page_over_the_limit_is_a_page_that_says_so(limited):
-    client = limited("1/minute")
+    client = limited("1/minute", RADAR_PAGE_SNAPSHOT_SECONDS="0")
     read(client, "/claude")
     refused = read(client, "/claude")
     assert refused.status_code == 429
     assert refused.mimetype == "text/html"
     assert "too many requests" in refused.get_data(as_text=True)
     assert refused.headers["Retry-After"] == "30"
+
+
+def test_a_page_served_from_its_snapshot_is_not_counted_but_one_made_for_the_read_is(limited):
+    client = limited("2/minute", RADAR_PAGE_SNAPSHOT_SECONDS="60")
+    assert [read(client, "/claude").status_code for _ in range(20)] == [200] * 20, "made once, then served"
+    assert read(client, "/claude?comments_before=0-0").status_code == 200, "another page, made: the second read"
+    assert read(client, "/gemini").status_code == 429, "a third page to make is over the limit"
+    assert read(client, "/claude").status_code == 200, "while the one made is still served"
 
 
 def test_a_widget_over_the_limit_can_read_its_retry_after_from_another_site(limited):
