@@ -7,7 +7,11 @@ from __future__ import annotations
 import math
 from typing import Sequence
 
+from babel.numbers import format_decimal
+from flask_babel import LazyString
+
 from .base.times import epoch, iso
+from .i18n import current_language
 
 WIDTH, HEIGHT = 400, 180
 """The chart's viewBox: the SVG is as wide as the page, so these are proportions, not pixels."""
@@ -86,17 +90,22 @@ def time_ticks(start: float, end: float, every: int = TIME_TICK) -> list[dict]:
             for at in range(int(first), int(end) + 1, every)]
 
 
-def short_count(value: float) -> str:
-    """A count as the axis writes it: '40', '1.5k', '20k'."""
+def short_count(value: float, locale: str = "en") -> str:
+    """A count as the axis writes it in `locale`: '40', '1.5k', '20k' (German '1,5k')."""
     if value < 1000:
-        return f"{value:g}"
-    return f"{value / 1000:g}k"
+        return format_decimal(value, locale=locale)
+    return format_decimal(value / 1000, locale=locale) + "k"
+
+
+def _axis_label(value: float) -> str:
+    return short_count(value, current_language())
 
 
 def value_ticks(top: float, count: int = VALUE_TICKS) -> list[dict]:
-    """`count` + 1 evenly spaced counts from 0 to `top`, with their y and label."""
+    """`count` + 1 evenly spaced counts from 0 to `top`, with their y and label; the label is written when the page
+    is, in its reader's language, as the chart is kept for readers of every language."""
     values = [top * n / count for n in range(count + 1)]
-    return [{"y": scale(v, (0, top), (BOTTOM, TOP)), "label": short_count(round(v, 1))} for v in values]
+    return [{"y": scale(v, (0, top), (BOTTOM, TOP)), "label": LazyString(_axis_label, round(v, 1))} for v in values]
 
 
 def chart(starts: Sequence[float], bucket: int, reports: Sequence[int], baseline: Sequence[float] | None,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Iterable
 
+from flask_babel import lazy_gettext
+
 from dashboards.figures import sparkline_points
 from dashboards.palette import UNKNOWN as NOT_CHECKED
 from dashboards.reads import overview_rows
@@ -14,8 +16,10 @@ from .base.catalog import Service
 from .base.times import iso
 from .radar import radar
 
-WORDS = {"outage": "Problems", "degraded": "Possible problems", "ok": "No problems", NOT_CHECKED: "Not checked yet"}
-"""A state as the home page says it: the words always go with the colour, never the colour alone."""
+WORDS = {"outage": lazy_gettext("Problems"), "degraded": lazy_gettext("Possible problems"),
+         "ok": lazy_gettext("No problems"), NOT_CHECKED: lazy_gettext("Not checked yet")}
+"""A state as the home page says it: the words always go with the colour, never the colour alone. Lazy, so the
+cached view says them in the language of each request that renders it."""
 PROBLEMS = ("outage", "degraded")
 CHART_WIDTH, CHART_HEIGHT = 96, 24
 """The chart's drawing units; CSS may scale it, the points stay in these."""

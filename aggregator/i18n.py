@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from babel import Locale
 from flask import Flask, Response, g, has_request_context, request, url_for
-from flask_babel import Babel, get_locale
+from flask_babel import Babel, format_decimal, get_locale
 
 LOCALES = ("en", "de")
 """The languages the catalog has, the default first; a new one needs its .po in translations/ too."""
@@ -66,10 +66,24 @@ def languages() -> list[dict]:
 
 
 def current_language() -> str:
-    return str(get_locale())
+    """The request's language; the default outside a request (a view made for readers of every language)."""
+    return str(get_locale() or LOCALES[0])
+
+
+def percent(value: float) -> str:
+    """A share of 0 to 100, rounded to whole, in the page's language's digits: '42 %'."""
+    return f"{format_decimal(round(value))} %"
+
+
+def country_name(code: str, english: str) -> str:
+    """A country's name in the page's language from its ISO code: the product's own `english` name in English and
+    for a code the language has no name for."""
+    language = current_language()
+    return english if language == LOCALES[0] else Locale.parse(language).territories.get(code, english)
 
 
 def init_app(app: Flask) -> None:
     Babel(app, locale_selector=_select)
     app.after_request(_remember)
-    app.jinja_env.globals.update(languages=languages, current_language=current_language)
+    app.jinja_env.globals.update(languages=languages, current_language=current_language, percent=percent,
+                                  country_name=country_name)

@@ -5,7 +5,7 @@ import hmac
 from typing import Callable, Mapping
 
 from flask import Blueprint, render_template, request
-from flask_babel import get_locale, lazy_gettext
+from flask_babel import get_locale
 
 from workers.totals import last_hour
 
@@ -13,13 +13,12 @@ from . import home, metrics, read_limit, service_page
 from .base.exceptions import RadarError, UnknownService
 from .comments_view import comments_view
 from .intake import SURFACES, SYMPTOMS
-from .labels import SURFACE_LABELS, SYMPTOM_LABELS
+from .labels import OFFICIAL_WORDS, SURFACE_LABELS, SYMPTOM_LABELS
 from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
 
-LEADS = {"outage": lazy_gettext("User reports indicate problems"), "degraded": lazy_gettext("Possible problems")}
-NO_PROBLEMS = lazy_gettext("No problems reported")
+PROBLEM_STATES = ("outage", "degraded")
 
 
 def shared_page(render: Callable[[], str]) -> str:
@@ -68,10 +67,11 @@ def _claim(r: Radar, slug: str) -> tuple[str, bool, str] | None:
 
 
 def answer(state: str, since: str | None, count: int, normal: float | None) -> dict:
-    """What the top of a service page says: the state in words (the request's language), since when, the last hour."""
-    lead = LEADS.get(state)
-    return {"state": state if lead else "ok", "lead": str(lead or NO_PROBLEMS),
-            "since": since if lead else None, "clock": f"{since[11:16]} UTC" if lead and since else None,
+    """What the top of a service page says (the template words it as one sentence): the state, since when, the last
+    hour."""
+    troubled = state in PROBLEM_STATES
+    return {"state": state if troubled else "ok", "since": since if troubled else None,
+            "clock": f"{since[11:16]} UTC" if troubled and since else None,
             "count": count, "normal": None if normal is None else max(1, round(normal))}
 
 
@@ -91,7 +91,7 @@ def _report_page(r: Radar, found, claim=None, error: str | None = None, comment:
         "service.html", service=found, page=shared, last_hour=count, **extra,
         answer=answer(shared["state"], shared["since"], count, shared["normal"]),
         surfaces=[(s, SURFACE_LABELS[s]) for s in SURFACES], symptoms=[(s, SYMPTOM_LABELS[s]) for s in SYMPTOMS],
-        surface_labels=SURFACE_LABELS, symptom_labels=SYMPTOM_LABELS,
+        surface_labels=SURFACE_LABELS, symptom_labels=SYMPTOM_LABELS, official_words=OFFICIAL_WORDS,
         reported=SURFACE_LABELS.get(reported), counted=counted, error=error, comment=comment, symptom=symptom,
     )
 
