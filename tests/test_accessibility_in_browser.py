@@ -14,7 +14,7 @@ from .test_phones_in_browser import server as server  # noqa: F401 (a fixture: t
 def report_in_the_form(page):
     """Send the service page's form as a person does: a symptom, a comment, then a surface's button."""
     page.get_by_label("What goes wrong?").select_option(index=1)
-    page.get_by_label("Comment").fill("It keeps spinning.")
+    page.locator("#comment").fill("It keeps spinning.")
     with page.expect_navigation():
         page.get_by_role("button", name="Website").click()
     assert page.get_by_role("status").count() == 1, "the page after the form says nothing of the report"
