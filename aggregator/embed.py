@@ -1,8 +1,8 @@
 """The embed surface for other websites: widget.js, the iframe card, the status badge, and CORS for the widget."""
 from __future__ import annotations
 
+import functools
 import html
-import re
 from pathlib import Path
 
 from flask import Blueprint, Response, render_template, request
@@ -11,7 +11,7 @@ from workers.evaluate import read_statuses
 
 from . import badge, widget_words
 from .base.exceptions import UnknownService
-from .i18n import current_language
+from .i18n import current_language, supported
 from .radar import radar
 
 bp = Blueprint("embed", __name__, static_folder="widget", static_url_path="/embed/static")
@@ -31,7 +31,6 @@ BADGE_MAX_AGE = 60
 WIDGET_MAX_AGE = 300
 """Seconds browsers may keep widget.js and the iframe page: a new version reaches every site within minutes."""
 THEMES = ("auto", "light", "dark")
-_LANG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 IFRAME_WIDTH, IFRAME_HEIGHT = 360, 250
 """The iframe snippet's size: room for the card with its report form open."""
 
@@ -59,11 +58,16 @@ def _own_headers(response: Response, csp: str | None = None, cross_origin: bool 
     return response
 
 
+@functools.cache
+def _widget_script() -> str:
+    """widget.js with its words, built once a process: the file and the catalog change only with a release."""
+    return widget_words.script((Path(bp.static_folder) / "widget.js").read_text(encoding="utf-8"))
+
+
 @bp.get("/widget.js")
 def widget_js():
     """The widget with the catalog's words in every language: it picks one on the host page (see widget_words)."""
-    source = (Path(bp.static_folder) / "widget.js").read_text(encoding="utf-8")
-    response = Response(widget_words.script(source), mimetype="text/javascript")
+    response = Response(_widget_script(), mimetype="text/javascript")
     response.cache_control.public = True
     response.cache_control.max_age = WIDGET_MAX_AGE
     return _own_headers(response, cross_origin=True)
@@ -85,7 +89,7 @@ def embed_page(slug: str):
     lang = request.args.get("lang", "")
     page = render_template("embed.html", service=service, theme=_choice("theme", THEMES),
                            compact=request.args.get("compact", "").lower() in ("1", "true", "yes"),
-                           lang=lang if _LANG.match(lang) else current_language())
+                           lang=supported(lang) or current_language())
     response = Response(page)
     response.cache_control.public = True
     response.cache_control.max_age = WIDGET_MAX_AGE

@@ -11,6 +11,7 @@ from dashboards.palette import UNKNOWN as NOT_CHECKED
 from dashboards.reads import overview_rows
 from dashboards.snapshot import anomaly
 from workers import incidents
+from workers.detect import PROBLEM_STATES
 
 from .base.catalog import Service
 from .base.times import iso
@@ -20,7 +21,6 @@ WORDS = {"outage": lazy_gettext("Problems"), "degraded": lazy_gettext("Possible 
          "ok": lazy_gettext("No problems"), NOT_CHECKED: lazy_gettext("Not checked yet")}
 """A state as the home page says it: the words always go with the colour, never the colour alone. Lazy, so the
 cached view says them in the language of each request that renders it."""
-PROBLEMS = ("outage", "degraded")
 CHART_WIDTH, CHART_HEIGHT = 96, 24
 """The chart's drawing units; CSS may scale it, the points stay in these."""
 QUERY_LENGTH = 80
@@ -66,9 +66,9 @@ def service_row(row: dict, now: float) -> dict:
 
 def problems_first(rows: list[dict], order: list[str]) -> tuple[list[dict], list[dict]]:
     """(services with problems, outage then degraded, most anomalous first; the others in catalog `order`)."""
-    problems = sorted((r for r in rows if r["status"]["state"] in PROBLEMS), key=anomaly)
+    problems = sorted((r for r in rows if r["status"]["state"] in PROBLEM_STATES), key=anomaly)
     place = {slug: n for n, slug in enumerate(order)}
-    rest = sorted((r for r in rows if r["status"]["state"] not in PROBLEMS), key=lambda r: place.get(r["slug"], 0))
+    rest = sorted((r for r in rows if r["status"]["state"] not in PROBLEM_STATES), key=lambda r: place.get(r["slug"], 0))
     return problems, rest
 
 
@@ -90,7 +90,8 @@ def incident_row(incident: dict, names: dict[str, str], now: float) -> dict:
     resolved = incident["resolved_at"]
     state = incident["worst_state"] if resolved else incident["state"]
     slug = incident["service"]
-    return {"id": incident["id"], "slug": slug, "name": names.get(slug, slug), "state": state, "words": WORDS.get(state, state), "since": clock(incident["opened_at"], now),
+    return {"id": incident["id"], "slug": slug, "name": names.get(slug, slug), "state": state,
+            "words": WORDS.get(state, state), "since": clock(incident["opened_at"], now),
             "resolved": clock(resolved, now) if resolved else None}
 
 

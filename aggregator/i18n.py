@@ -14,6 +14,9 @@ LOCALES = ("en", "de")
 COOKIE = "lang"
 COOKIE_MAX_AGE = 365 * 86400
 VARY = ("Accept-Language", "Cookie")
+PAGE_PARAMETERS = ("q", "comments_before", "range", "to")
+"""The query parameters that change what a page shows: the only ones its language switch keeps (any other, such
+as `endpoint` or `_external`, would be taken by url_for as its own)."""
 EMBEDDED = ("embed",)
 """Blueprints framed by other sites: they follow the language asked for but remember nothing (no cookie)."""
 
@@ -42,20 +45,24 @@ def _remember(response: Response) -> Response:
         return response
     response.vary.update(VARY)
     asked = supported(request.args.get("lang"))
-    # Safe in a shared cache too: the cookie is the URL's own `lang`, the same for everyone who asks for it.
     if asked and asked != request.cookies.get(COOKIE) and request.blueprint not in EMBEDDED:
         response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, secure=request.is_secure, httponly=True,
                             samesite="Lax")
+        # Some shared caches would store the cookie with the page and hand it to every later reader.
+        response.headers["Cache-Control"] = "private, no-store"
     return response
 
 
 def _switch_target(code: str) -> str:
     """This page in another language; a page that answered a form post switches on the service list."""
     if request.method == "GET" and request.endpoint and request.view_args is not None:
-        # url_for reads keys such as _scheme and _external itself: a query must not steer where the link goes.
-        query = {k: v for k, v in request.args.items() if not k.startswith("_")}
-        return url_for(request.endpoint, **{**query, **request.view_args, "lang": code})
+        return url_for(request.endpoint, **{**page_parameters(), **request.view_args, "lang": code})
     return url_for("pages.index", lang=code)
+
+
+def page_parameters() -> dict[str, str]:
+    """The request's parameters that change what its page shows."""
+    return {name: request.args[name] for name in PAGE_PARAMETERS if name in request.args}
 
 
 def languages() -> list[dict]:

@@ -7,18 +7,19 @@ from typing import Callable, Mapping
 from flask import Blueprint, render_template, request
 from flask_babel import get_locale
 
+from workers.detect import PROBLEM_STATES
 from workers.totals import last_hour
 
 from . import home, metrics, read_limit, service_page
+from .api.comments import parse_before
 from .base.exceptions import RadarError, UnknownService
 from .comments_view import comments_view
+from .i18n import page_parameters
 from .intake import SURFACES, SYMPTOMS
 from .labels import OFFICIAL_WORDS, SURFACE_LABELS, SYMPTOM_LABELS
 from .radar import Radar, radar
 
 bp = Blueprint("pages", __name__)
-
-PROBLEM_STATES = ("outage", "degraded")
 
 
 def shared_page(render: Callable[[], str]) -> str:
@@ -27,7 +28,9 @@ def shared_page(render: Callable[[], str]) -> str:
     Only a read that makes the page counts towards the client's read limit: serving a page already made costs
     less than counting it would, so a flood of them is no threat, and a surge of readers costs Redis nothing.
     """
-    snapshots, key = radar().snapshots, ("page", request.full_path, str(get_locale()))
+    # Keyed by what the page shows, not the raw URL: a junk parameter must not make (and keep) another copy.
+    key = ("page", request.path, tuple(sorted(page_parameters().items())), str(get_locale()))
+    snapshots = radar().snapshots
     page = snapshots.fresh(key)
     if page is None:
         read_limit.check()
@@ -72,7 +75,7 @@ def answer(state: str, since: str | None, count: int, normal: float | None) -> d
     troubled = state in PROBLEM_STATES
     return {"state": state if troubled else "ok", "since": since if troubled else None,
             "clock": f"{since[11:16]} UTC" if troubled and since else None,
-            "count": count, "normal": None if normal is None else max(1, round(normal))}
+            "count": count, "normal": home.typical(normal)}
 
 
 def _report_page(r: Radar, found, claim=None, error: str | None = None, comment: str = "", symptom: str = ""):
@@ -84,8 +87,8 @@ def _report_page(r: Radar, found, claim=None, error: str | None = None, comment:
         # Read now, not from the shared view: the browser is usually back before the drain has run, and its
         # report may still wait in the stream.
         count = last_hour(r.data, found.slug, r.clock(), entry_id)
-    before = request.args.get("comments_before") or None
-    comments = r.snapshots.get(("comments", found.slug, before), lambda: comments_view(r, found.slug, before))
+    # Not a snapshot of its own: inside the page's, a hidden comment would stay up to twice as long.
+    comments = comments_view(r, found.slug, request.args.get("comments_before"))
     extra = {} if comments is None else {"comments": comments}
     return render_template(
         "service.html", service=found, page=shared, last_hour=count, **extra,
@@ -104,6 +107,7 @@ def service(slug: str):
     except UnknownService as exc:
         read_limit.check()
         return render_template("error.html", message=exc.message), 404
+    parse_before(request.args.get("comments_before"), "comments_before")  # refused before any copy is made
     claim = _claim(r, found.slug)
     if claim is None:
         return shared_page(lambda: _report_page(r, found))

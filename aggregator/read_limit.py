@@ -18,7 +18,8 @@ from .radar import radar
 
 EXEMPT = frozenset({"health.healthz", "health.readyz", "metrics.metrics", "static", "embed.static",
                     "dashboard.static", "dashboard.plotly_js", "embed.widget_js"})
-"""Probes and scrapes must get through a flood, and files answered from disk cost less than the count would."""
+"""Probes and scrapes must get through a flood, and files answered from disk or memory cost less than the count
+would."""
 COUNTED_BY_VIEW = frozenset({"pages.index", "pages.service"})
 """Pages that count a read only when they must be made: one served from its snapshot costs less than the count."""
 

@@ -10,6 +10,7 @@ from typing import Iterable
 from dashboards.reads import service_snapshot
 from dashboards.snapshot import OFFICIAL_STATES
 from workers import official
+from workers.detect import PROBLEM_STATES
 from workers.evaluate import read_statuses
 from workers.totals import last_hour
 
@@ -20,7 +21,6 @@ from .embed import snippets
 from .intake import SURFACES, SYMPTOMS
 from .radar import Radar
 
-PROBLEM_STATES = ("outage", "degraded")
 OTHERS_SHOWN = 10
 """Other services with problems listed by name; in a wide outage the rest are counted, on the dashboard."""
 TABLE_SLOT = 3600

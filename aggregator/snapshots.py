@@ -41,7 +41,13 @@ class Snapshots:
             fresh = self._fresh(key)
             if fresh is not None:
                 return fresh[1]
-            value = make()
+            try:
+                value = make()
+            except BaseException:
+                with self._guard:
+                    if key not in self._views:  # nothing kept under it: its lock must not stay either
+                        self._making.pop(key, None)
+                raise
             with self._guard:
                 self._views[key] = (self._clock(), value)
                 self._views.move_to_end(key)

@@ -5,18 +5,21 @@ import io
 import json
 import logging
 import os
+import time
 
 import pytest
 from rq import SimpleWorker
 
 from aggregator import create_app, logs
+from aggregator.base.catalog import load_catalog
 from aggregator.base.settings import Settings
 from aggregator.base.stores import data_client, queue_client
 from aggregator.local_redis import start
 from workers import keys
+from workers.demo import replay_detection, seed, seed_official
 
 from .cluster import start_cluster
-from .helpers import NOW, RELAY_KEY, SECRET, TEST_GEOIP, UNLIMITED, web_server
+from .helpers import DEMO_SERVICES, NOW, RELAY_KEY, SECRET, TEST_GEOIP, UNLIMITED, web_server
 
 
 @pytest.fixture(scope="session")
@@ -141,3 +144,23 @@ def relay(app):
                             "GEOIP_DB": app.extensions["radar"].settings.GEOIP_DB})
     relay_app.extensions["radar"].clock = lambda: NOW
     return relay_app.test_client()
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory):
+    """A server on a Redis of its own holding four days of demo reports, the replayed claude outage and its vendor
+    posts: seeded once for the module, where the shared Redis is emptied before every test."""
+    redis = start(tmp_path_factory.mktemp("phones-redis"), persist=False)
+    settings = Settings.from_env(REDIS_URL=redis.url)
+    catalog = load_catalog("aggregator/services.toml")
+    services = [catalog.get(slug) for slug in DEMO_SERVICES]
+    now = time.time()
+    with data_client(settings) as data, queue_client(settings) as queue:
+        seeded = seed(data, services, now)
+        replay_detection(data, queue, settings, services, seeded.outage, now)
+        seed_official(data, services, now)
+    try:
+        with web_server(redis.url, tmp_path_factory.mktemp("phones-web")) as base:
+            yield base
+    finally:
+        redis.stop()

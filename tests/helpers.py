@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.server
 import ipaddress
 import itertools
 import json
@@ -9,6 +10,7 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 import zlib
@@ -386,3 +388,58 @@ def rendered(app, before=None) -> str:
     with app.test_request_context("/claude"):
         return render_template("service_comments.html",
                                comments=comments_view(app.extensions["radar"], "claude", before))
+
+
+@contextlib.contextmanager
+def host_server(pages):
+    """The embedding site: a plain HTTP server on its own port, so its origin differs from the radar's."""
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            found = pages.get(self.path.split("?")[0])
+            if found is None:
+                self.send_error(404)
+                return
+            body, headers = found
+            self.send_response(200)
+            for name, value in headers.items():
+                self.send_header(name, value)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+DESKTOP = 1280
+DEMO_SERVICES = ["claude", "slack", "github"]
+"""The services `demo_server` seeds."""
+
+
+def open_page(browser, server, path, width, height, **options):
+    """`path` at `width` × `height` (and the browser context's other `options`) once it has drawn what its scripts
+    draw: charts, map, widget."""
+    # Not a mobile emulation: with one, Chromium widens the layout viewport to fit wide content, and the page
+    # would never seem to scroll sideways however wide it was.
+    # A touch screen on phones: the widget sizes its buttons for fingers where the pointer is coarse, since the
+    # width of the iframe it may sit in says nothing about the device.
+    context = browser.new_context(viewport={"width": width, "height": height}, has_touch=width != DESKTOP,
+                                  **options)
+    page = context.new_page()
+    page.goto(server + path)
+    if path.startswith("/dashboard/"):
+        page.wait_for_function("() => ['spike', 'surfaces', 'symptoms'].every((id) =>"
+                               " document.querySelector(`#${id} .main-svg`))"
+                               " && document.querySelector('#regions .choropleth') !== null")
+    elif path.startswith("/embed/"):
+        page.wait_for_function("() => { const host = document.querySelector('[data-outage-radar]');"
+                               " return host && host.shadowRoot.querySelector('button') !== null; }")
+    return page

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 from axe_playwright_python.sync_playwright import Axe
 
-from .test_phones_in_browser import open_page
-from .test_phones_in_browser import server as server  # noqa: F401 (a fixture: the demo data behind a real server)
+from .helpers import open_page
 
 
 def report_in_the_form(page):
@@ -44,10 +43,10 @@ def screenshots(tmp_path_factory):
     return folder
 
 
-def visit(browser, server, name, size, scheme):
+def visit(browser, demo_server, name, size, scheme):
     """The named page at `size` in `scheme`, once its scripts have drawn and any action on it is done."""
     path, action = PAGES[name]
-    page = open_page(browser, server, path, *SIZES[size], color_scheme=scheme)
+    page = open_page(browser, demo_server, path, *SIZES[size], color_scheme=scheme)
     if action:
         action(page)
     return page
@@ -64,8 +63,8 @@ def violations(page) -> list[str]:
 @pytest.mark.parametrize("scheme", SCHEMES)
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", PAGES)
-def test_axe_finds_no_serious_or_critical_violation_on_any_page(browser, server, screenshots, name, size, scheme):
-    page = visit(browser, server, name, size, scheme)
+def test_axe_finds_no_serious_or_critical_violation_on_any_page(browser, demo_server, screenshots, name, size, scheme):
+    page = visit(browser, demo_server, name, size, scheme)
     try:
         page.screenshot(path=screenshots / f"{name}-{size}-{scheme}.png", full_page=True)
         found = violations(page)
@@ -110,8 +109,8 @@ ACTIVE = """() => {
 
 @pytest.mark.parametrize("size", SIZES)
 @pytest.mark.parametrize("name", PAGES)
-def test_tab_reaches_every_visible_link_button_and_form_control(browser, server, name, size):
-    page = visit(browser, server, name, size, "light")
+def test_tab_reaches_every_visible_link_button_and_form_control(browser, demo_server, name, size):
+    page = visit(browser, demo_server, name, size, "light")
     try:
         page.evaluate(DESCRIBE)
         visible = page.evaluate(FOCUSABLE)

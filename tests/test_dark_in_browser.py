@@ -4,8 +4,7 @@ import pytest
 from playwright.sync_api import expect
 
 from .contrast import AA_TEXT, contrast, luminance
-from .helpers import set_state, web_server
-from .test_widget_in_browser import host_server
+from .helpers import host_server, set_state, web_server
 
 PAGES = ["/", "/claude", "/nothing-here", "/api/v1/docs", "/dashboard", "/dashboard/claude", "/dashboard/nothing-here"]
 CHARTS = ["spike", "surfaces", "symptoms", "regions"]

@@ -117,6 +117,11 @@ def test_the_embed_page_follows_lang_but_remembers_nothing(client):
     assert "Set-Cookie" not in response.headers
 
 
+def test_the_embed_card_and_its_page_never_name_two_languages(client):
+    page = client.get("/embed/claude?lang=fr", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert '<html lang="de">' in page and 'data-lang="de"' in page
+
+
 # --- the switch
 
 def _switch(page: str) -> list[tuple[str, str, bool]]:
@@ -130,9 +135,21 @@ def test_the_switch_names_each_language_in_itself_and_marks_the_current_one(clie
         ("English", "/?lang=en", False), ("Deutsch", "/?lang=de", True)]
 
 
-def test_the_switch_keeps_the_page_and_its_query_but_not_url_for_options(client):
-    page = client.get("/claude?counted=1&_external=1&_scheme=javascript").get_data(as_text=True)
-    assert [href for _, href, _ in _switch(page)] == ["/claude?counted=1&lang=en", "/claude?counted=1&lang=de"]
+def test_the_switch_keeps_the_page_and_what_it_shows_but_no_other_parameter(client):
+    page = client.get("/?q=cl&endpoint=x&_external=1&_scheme=javascript&utm=y").get_data(as_text=True)
+    assert [href for _, href, _ in _switch(page)] == ["/?q=cl&lang=en", "/?q=cl&lang=de"]
+
+
+def test_a_page_with_a_parameter_named_like_url_fors_own_still_answers(client):
+    answers = {path: client.get(path).status_code
+               for path in ("/?endpoint=x", "/claude?endpoint=x&values=1", "/no-such-service?endpoint=1")}
+    assert list(answers.values()) == [200, 200, 404], answers
+
+
+def test_an_answer_that_sets_the_cookie_is_kept_by_no_shared_cache(client):
+    chosen = client.get("/claude?lang=de")
+    assert "Set-Cookie" in chosen.headers and chosen.headers["Cache-Control"] == "private, no-store"
+    assert "Set-Cookie" not in client.get("/claude").headers, "the cookie is sent once, with the choice"
 
 
 def test_a_page_answering_a_form_post_switches_on_the_service_list(client):

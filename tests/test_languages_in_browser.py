@@ -5,8 +5,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import expect
 
-from .helpers import web_server
-from .test_widget_in_browser import host_server
+from .helpers import host_server, web_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 

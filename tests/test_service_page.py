@@ -164,6 +164,17 @@ def test_the_page_needs_no_script_loads_no_plotly_has_no_inline_style_and_weighs
     assert re.findall(r"<h(\d)", page) == ["1"] + ["2"] * (len(re.findall(r"<h\d", page)) - 1)
 
 
+def test_a_parameter_the_page_does_not_read_makes_no_copy_of_its_own(redis_server, run_jobs):
+    app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, **UNLIMITED,
+                      "RADAR_PAGE_SNAPSHOT_SECONDS": "3600"})
+    client = app.test_client()
+    assert "still down here" not in _page(client)
+    post(client, {"service": "claude", "surface": "website", "comment": "still down here"})
+    run_jobs()
+    assert "still down here" not in _page(client, "/claude?utm_source=x&endpoint=y"), "the copy already made"
+    assert "still down here" in _page(client, "/claude?comments_before=99999999999999-0"), "a page of its own"
+
+
 def test_readers_share_one_view_while_a_reporter_sees_their_own_report_counted(redis_server, run_jobs):
     app = create_app({**SECRET, "REDIS_URL": redis_server.url, "GEOIP_DB": TEST_GEOIP, **UNLIMITED,
                       "RADAR_PAGE_SNAPSHOT_SECONDS": "3600"})

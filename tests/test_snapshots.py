@@ -85,3 +85,21 @@ def test_a_view_that_fails_is_not_kept():
     with pytest.raises(RuntimeError):
         views.get("claude", broken)
     assert views.get("claude", lambda: "fine") == "fine"
+
+
+def test_fresh_gives_a_kept_view_only_while_it_is_young():
+    clock = Ticker()
+    views = Snapshots(5, clock=clock)
+    assert views.fresh("claude") is None
+    views.get("claude", lambda: "view")
+    assert views.fresh("claude") == "view"
+    clock.now = 5
+    assert views.fresh("claude") is None
+
+
+def test_a_view_that_fails_leaves_no_lock_behind():
+    views = Snapshots(60, clock=Ticker())
+    for n in range(50):
+        with pytest.raises(ValueError):
+            views.get(f"bad-{n}", lambda: int("x"))
+    assert views._making == {}

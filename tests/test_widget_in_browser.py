@@ -1,8 +1,5 @@
 """The widget, iframe card and badge in real headless Chromium, embedded by a page on another origin."""
-import contextlib
-import http.server
 import json
-import threading
 import urllib.request
 from pathlib import Path
 
@@ -12,7 +9,7 @@ from playwright.sync_api import expect
 from aggregator.embed import IFRAME_HEIGHT, IFRAME_WIDTH
 from workers import keys
 
-from .helpers import set_state, web_server
+from .helpers import host_server, set_state, web_server
 
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
 EVIL_NAME = "Evil <img src=x onerror=alert(1)>"
@@ -76,35 +73,6 @@ def _host_pages(radar):
              f'<input name="surface" value="website"></form>')
     pages["/storm.html"] = (_page(storm, hostile=False).encode(), html)
     return pages
-
-
-@contextlib.contextmanager
-def host_server(pages):
-    """The embedding site: a plain HTTP server on its own port, so its origin differs from the radar's."""
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self):
-            found = pages.get(self.path.split("?")[0])
-            if found is None:
-                self.send_error(404)
-                return
-            body, headers = found
-            self.send_response(200)
-            for name, value in headers.items():
-                self.send_header(name, value)
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,6 @@ from aggregator.base.times import iso
 
 from . import keys
 from .buckets import UNKNOWN
-from .drain import COMMENTS_TTL
 
 HIDDEN_BY = "admin"
 """Who hid a comment: the one admin token does not tell people apart."""
@@ -98,11 +97,10 @@ def hide(redis, slug: str, comment_id: str, reason: str, now: float) -> tuple[Co
     """Hide a comment wherever comments are shown; its entry stays, with who hid it, when and why beside it."""
     comment = get(redis, slug, comment_id)
     record = {"by": HIDDEN_BY, "at": iso(now), "reason": reason or None}
-    with redis.pipeline(transaction=False) as pipe:
-        pipe.hset(keys.hidden_comments(slug), comment.id, json.dumps(record))
-        # The record outlives no comment: the comments stream itself expires this long after its newest one.
-        pipe.expire(keys.hidden_comments(slug), COMMENTS_TTL)
-        pipe.execute()
+    # No expiry: the stream's is renewed by every new comment, and a hidden comment must not come back when the
+    # record of its hiding expires first. Records of comments gone are dropped here and when the list is read.
+    redis.hset(keys.hidden_comments(slug), comment.id, json.dumps(record))
+    hidden(redis, slug)
     return comment, record
 
 

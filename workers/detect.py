@@ -32,6 +32,9 @@ class State(str, Enum):
     OUTAGE = "outage"
 
 
+PROBLEM_STATES = (State.OUTAGE.value, State.DEGRADED.value)
+"""The states the public pages call problems, the worse first."""
+
 @dataclass(frozen=True)
 class Config:
     """One configuration for every series: durations in minutes, scores in -log10 probability, counts in reports."""

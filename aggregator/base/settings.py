@@ -213,12 +213,12 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_DASHBOARD_REFRESH", "15", _positive_int,
             "seconds between the dashboard pages' refreshes of their data (paused while the tab is hidden)"),
     Setting("RADAR_PAGE_SNAPSHOT_SECONDS", "5", _non_negative_int,
-            "seconds a public page's view is reused before Redis is read again; 0: read for every request"),
+            "seconds a public page is reused before Redis is read and the page made again; 0: made for every request"),
     Setting("RADAR_REPORT_RATE_LIMIT", "60/minute", _rate_limit,
             "reports one client address may send to one service (moving windows, `;` between limits); empty: no limit"),
     Setting("RADAR_READ_RATE_LIMIT", "120/minute", _rate_limit,
             "reads (GET requests) one client address may make in all (fixed windows, `;` between limits); health "
-            "probes, /metrics and static files are not counted; empty: no limit"),
+            "probes, /metrics, static files and public pages served from their snapshot are not counted; empty: no limit"),
     Setting("RADAR_LOG_FORMAT", "auto", _log_format,
             "json: one JSON object per log line; text: plain lines for reading in a terminal; "
             "auto: text when the logs go to a terminal, else json"),
