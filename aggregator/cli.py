@@ -106,7 +106,7 @@ def run(host, port, rq_workers, demo_data):
         if not settings.REDIS_URL:
             from .local_redis import start
             try:
-                server = start(settings.RADAR_VAR_DIR)
+                server = start(settings.RADAR_VAR_DIR, maxmemory=settings.RADAR_REDIS_MAXMEMORY)
             except RuntimeError as exc:
                 raise click.ClickException(str(exc)) from None
             env["REDIS_URL"] = server.url

@@ -8,7 +8,7 @@ from flask import Flask, current_app, jsonify, render_template, request
 from werkzeug.exceptions import HTTPException
 
 from . import metrics, pages
-from .base.exceptions import DataUnavailable, RadarError
+from .base.exceptions import DataUnavailable, RadarError, StoreFull
 from .radar import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
@@ -16,6 +16,7 @@ log = logging.getLogger(__name__)
 RETRY_AFTER_SECONDS = 5
 
 STORE_DOWN = "data temporarily unavailable — try again in a few seconds"
+STORE_FULL = "the data store is full, so nothing was stored — try again later"
 UNEXPECTED = "something went wrong on our side; it has been logged"
 
 
@@ -72,14 +73,32 @@ def _page_template() -> str | None:
     return "error.html" if request.blueprint == "pages" or pages.wants_page() else None
 
 
-def _redis_down(exc: redis.RedisError):
+def is_full(exc: redis.RedisError) -> bool:
+    """Redis at its maxmemory: an OOM answer, which a Lua script's write passes on inside its own error."""
+    return isinstance(exc, redis.exceptions.OutOfMemoryError) or (
+        isinstance(exc, redis.ResponseError) and "OOM command not allowed" in str(exc))
+
+
+def store_error(exc: redis.RedisError) -> DataUnavailable:
+    """What a Redis failure means to the client, logged: the store is full, or away for a moment."""
+    if is_full(exc):
+        # An operator must act (raise maxmemory, add masters): until then every write is refused.
+        log.error("data store is full (maxmemory reached) and refuses writes: %s", exc)
+        return StoreFull(STORE_FULL)
     log.warning("data store unavailable: %s", exc)
-    error = DataUnavailable(STORE_DOWN)
+    return DataUnavailable(STORE_DOWN)
+
+
+def retry_after(error: RadarError) -> str:
+    return error.headers.get("Retry-After", str(RETRY_AFTER_SECONDS))
+
+
+def _redis_down(exc: redis.RedisError):
+    error = store_error(exc)
     template = _page_template()
     if template:
         metrics.note_error(error.code)
-        return (render_template(template, message=error.message), error.status,
-                {"Retry-After": str(RETRY_AFTER_SECONDS)})
+        return render_template(template, message=error.message), error.status, {"Retry-After": retry_after(error)}
     return _radar_error(error)
 
 

@@ -6,6 +6,7 @@ from flask import Blueprint, jsonify
 
 from workers.drain import intake_lag
 
+from . import store_memory
 from .radar import radar
 
 bp = Blueprint("health", __name__)
@@ -22,9 +23,10 @@ def healthz():
 
 @bp.get("/readyz")
 def readyz():
-    """Both Redis connections answer and reports are being counted without a backlog."""
+    """Both Redis connections answer and reports are being counted without a backlog; "degraded" while the data
+    Redis is nearly full. That stays ready: every instance shares it, so failing them all would answer nothing."""
     r = radar()
-    problems = []
+    problems, memory = [], []
     for name, client in (("queue", r.queue), ("data", r.data)):
         try:
             client.ping()
@@ -34,12 +36,15 @@ def readyz():
     if not problems:
         try:
             lag = intake_lag(r.data, r.catalog.slugs, r.clock())
+            memory = store_memory.read(r.data)
         except redis.RedisError as exc:  # a cluster answers PING while one of its masters is down
             problems.append(f"data redis: {exc}")
     if lag:
         late = {slug: round(seconds, 1) for slug, seconds in lag.items() if seconds > MAX_READY_LAG}
         if late:
             problems.append(f"reports waiting over {MAX_READY_LAG} s to be counted: {late}")
-    body = {"status": "unavailable" if problems else "ok", "problems": problems,
-            "intake_lag_seconds": max(lag.values(), default=0.0)}
+    warnings = store_memory.warnings(memory)
+    body = {"status": "unavailable" if problems else "degraded" if warnings else "ok", "problems": problems,
+            "warnings": warnings, "intake_lag_seconds": max(lag.values(), default=0.0),
+            "memory": [{"node": n.node, "used_bytes": n.used, "maxmemory_bytes": n.limit} for n in memory]}
     return jsonify(body), 503 if problems else 200

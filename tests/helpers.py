@@ -81,6 +81,17 @@ def set_state(data, slug: str, state: str, **fields) -> None:
     data.set(keys.status(slug), json.dumps(record))
 
 
+@contextlib.contextmanager
+def store_full(data):
+    """The data Redis at its maxmemory while the block runs, its own limit back afterwards."""
+    limit = data.config_get("maxmemory")["maxmemory"]
+    data.config_set("maxmemory", 1)
+    try:
+        yield
+    finally:
+        data.config_set("maxmemory", limit)
+
+
 def api_error(response, status):
     """The error object of a JSON error answer with `status`."""
     assert response.status_code == status, response.get_data(as_text=True)

@@ -237,3 +237,14 @@ def test_no_client_or_proxy_address_is_stored_on_any_master(redis_server, redis_
     assert len(owners) >= 2 and all(owners)
     assert any(b":limit:" in key for _, types in stored for key in types)
     assert leaks([blob for blobs, _ in stored for blob in blobs], CLIENTS + PROXIES) == []
+
+
+def test_readiness_and_metrics_give_the_memory_of_every_master(redis_cluster, cluster_app):
+    client = cluster_app.test_client()
+    masters = {f"127.0.0.1:{node.port}" for node in redis_cluster.nodes}
+    memory = client.get("/readyz").get_json()["memory"]
+    assert {entry["node"] for entry in memory} == masters
+    assert all(entry["used_bytes"] > 0 for entry in memory)
+    metrics = client.get("/metrics").get_data(as_text=True)
+    for node in masters:
+        assert f'radar_redis_used_memory_bytes{{node="{node}"}}' in metrics

@@ -1,5 +1,5 @@
 """With the data store gone, the API answers 503 with Retry-After and the pages say so; nothing is a 500."""
-
+from .helpers import store_full
 
 
 def test_a_report_gets_503_with_retry_after_when_redis_is_down(stopped_app):
@@ -26,10 +26,8 @@ def test_a_plain_form_gets_an_html_page_when_redis_is_down(stopped_app):
 
 
 def test_a_redis_that_refuses_writes_gives_503_not_500(client, data):
-    data.config_set("maxmemory", 1)
-    try:
+    with store_full(data):
         response = client.post("/api/v1/reports", json={"service": "claude", "surface": "api"})
-    finally:
-        data.config_set("maxmemory", 0)
     assert response.status_code == 503
-    assert response.headers["Retry-After"] == "5"
+    assert response.headers["Retry-After"] == "60"
+    assert response.get_json()["error"]["code"] == "store_full"

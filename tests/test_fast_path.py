@@ -5,7 +5,7 @@ import http.client
 import json
 from urllib.parse import urlsplit
 
-from .helpers import post
+from .helpers import post, store_full
 
 REPORT = {"service": "claude", "surface": "website", "symptom": "errors"}
 VIEW_ONLY = "application/report+json"
@@ -84,17 +84,14 @@ def test_an_incoming_request_id_is_echoed_and_logged(client, lines):  # noqa: F8
 def test_a_store_that_refuses_the_write_gets_503_once_and_is_counted_as_rejected(client, data):
     def rejected():
         text = client.get("/metrics").get_data(as_text=True)
-        line = [l for l in text.splitlines() if l.startswith('radar_reports_rejected_total{code="data_unavailable"}')]
+        line = [l for l in text.splitlines() if l.startswith('radar_reports_rejected_total{code="store_full"}')]
         return float(line[0].split()[-1]) if line else 0.0
     before = rejected()
     post(client, REPORT, ua="first")  # the day's key and the catalog are read before the store fills up
-    data.config_set("maxmemory", 1)
-    try:
+    with store_full(data):
         response = post(client, REPORT, ua="second")
-    finally:
-        data.config_set("maxmemory", 0)
     assert response.status_code == 503
-    assert response.get_json()["error"]["code"] == "data_unavailable"
-    assert response.headers["Retry-After"] == "5"
+    assert response.get_json()["error"]["code"] == "store_full"
+    assert response.headers["Retry-After"] == "60"
     assert rejected() == before + 1
     assert data.xlen("radar:{claude}:intake") == 1

@@ -18,7 +18,7 @@ import pytest
 
 from aggregator import logs
 
-from .helpers import post, web_server
+from .helpers import post, store_full, web_server
 
 CLIENT = "81.2.69.142"
 
@@ -48,13 +48,10 @@ def test_an_unusable_incoming_request_id_is_replaced(client, incoming):
 
 
 def test_every_line_logged_during_a_request_carries_its_request_id(app, client, lines):
-    app.extensions["radar"].data.config_set("maxmemory", 1)
-    try:
+    with store_full(app.extensions["radar"].data):
         # A form: it goes through the Flask view, whose error handler logs the failed write.
         response = client.post("/api/v1/reports", data={"service": "claude", "surface": "api"},
                                headers={"X-Request-ID": "req-1"})
-    finally:
-        app.extensions["radar"].data.config_set("maxmemory", 0)
     assert response.status_code == 503
     logged = lines()
     assert {line["logger"] for line in logged} >= {"aggregator.errors", "aggregator.access"}

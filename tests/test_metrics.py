@@ -267,3 +267,10 @@ def test_a_web_worker_takes_its_loaded_app_out_of_the_garbage_collectors_walks()
         assert gc.get_freeze_count() > 0
     finally:
         gc.unfreeze()
+
+
+def test_the_data_redis_memory_and_its_limit_are_gauges(client, data):
+    found = scrape(client)
+    assert value(found, "radar_redis_maxmemory_bytes", node="data") == int(data.config_get("maxmemory")["maxmemory"])
+    assert value(found, "radar_redis_maxmemory_bytes", node="data") > 0
+    assert 0 < value(found, "radar_redis_used_memory_bytes", node="data") < 2**30

@@ -205,3 +205,13 @@ def test_every_setting_is_in_the_readme_configuration_table():
     missing = [s.name for s in SETTINGS
                if not any(re.search(rf"`{re.escape(s.name)}`", row) for row in rows)]
     assert missing == [], f"settings missing from README.md's configuration table: {', '.join(missing)}"
+
+
+def test_the_redis_memory_limit_takes_redis_units_and_refuses_anything_else():
+    def limit(raw):
+        return Settings.from_env(environ={}, RADAR_REDIS_MAXMEMORY=raw).RADAR_REDIS_MAXMEMORY
+    assert [limit(raw) for raw in ("1gb", "512MB", "4g", "100kb", "12345", "0")] == [
+        2**30, 512 * 2**20, 4 * 10**9, 102400, 12345, 0]
+    for raw in ("", "1.5gb", "-1", "1 gb", "1tb", "gb"):
+        with pytest.raises(SettingsError, match="RADAR_REDIS_MAXMEMORY"):
+            limit(raw)

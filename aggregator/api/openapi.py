@@ -216,9 +216,16 @@ SCHEMAS = {
     }),
     "Health": obj({"status": {"type": "string", "enum": ["ok"]}}),
     "Ready": obj({
-        "status": {"type": "string", "enum": ["ok", "unavailable"]},
+        "status": {"type": "string", "enum": ["ok", "degraded", "unavailable"],
+                   "description": "`degraded`: ready, with `warnings` (a data Redis past 80 % of its maxmemory)"},
         "problems": {"type": "array", "items": {"type": "string"}},
+        "warnings": {"type": "array", "items": {"type": "string"}},
         "intake_lag_seconds": {"type": "number", "minimum": 0},
+        "memory": {"type": "array", "description": "the data Redis, each master of a cluster (empty when it "
+                   "cannot be read)", "items": obj({
+                       "node": {"type": "string", "description": "`data` for one server, else host:port"},
+                       "used_bytes": {"type": "integer", "minimum": 0},
+                       "maxmemory_bytes": {"type": "integer", "minimum": 0, "description": "0: no limit"}})},
     }),
 }
 

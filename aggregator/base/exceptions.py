@@ -87,6 +87,13 @@ class DataUnavailable(RadarError):
     code = "data_unavailable"
 
 
+class StoreFull(DataUnavailable):
+    """The data store is at its maxmemory and refuses writes; nothing of the request was stored."""
+
+    code = "store_full"
+    headers = {"Retry-After": "60"}
+
+
 class Disabled(RadarError):
     """An endpoint that is off until a setting gives it a token."""
 

@@ -94,6 +94,22 @@ def _rate_limit(raw: str) -> str:
     return value
 
 
+MEMORY_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1024, "m": 1000**2, "mb": 1024**2, "g": 1000**3, "gb": 1024**3}
+"""Redis's own size units (k is 1000, kb 1024), so one value works on redis-server's command line too."""
+
+REDIS_MAXMEMORY = "1gb"
+"""The embedded Redis's default limit: about 45 busy services at the default retention (docs/scaling.md)."""
+
+
+def _memory_size(raw: str) -> int:
+    value = raw.strip().lower()
+    digits = value.rstrip("bkmg")
+    unit = value[len(digits):]
+    if not digits.isdigit() or unit not in MEMORY_UNITS:
+        raise ValueError("must be a size in Redis's units, e.g. 512mb or 4gb, or 0 for no limit")
+    return int(digits) * MEMORY_UNITS[unit]
+
+
 def _log_format(raw: str) -> str:
     value = raw.strip().lower()
     if value not in ("auto", "json", "text"):
@@ -170,6 +186,10 @@ SETTINGS: tuple[Setting, ...] = (
     Setting("RADAR_VAR_DIR", "var", _text,
             "directory for the embedded Redis's data and socket, and for the secret `run` makes when RADAR_SECRET "
             "is not set"),
+    Setting("RADAR_REDIS_MAXMEMORY", REDIS_MAXMEMORY, _memory_size,
+            "memory the embedded Redis may use (docker-compose.yml gives its Redis the same), in Redis's units "
+            "(512mb, 4gb); when full it refuses writes, and reports get 503 store_full, rather than evicting "
+            "data; 0: no limit"),
     Setting("RADAR_SERVICES_FILE", str(_PACKAGE_DIR / "services.toml"), _text,
             "TOML catalog of services that can be reported"),
     Setting("RADAR_SECRET", "", _secret,
@@ -257,6 +277,7 @@ class Settings:
     RADAR_SHED_AFTER_MS: int
     RADAR_REQUEST_READ_SECONDS: int
     RADAR_VAR_DIR: str
+    RADAR_REDIS_MAXMEMORY: int
     RADAR_SERVICES_FILE: str
     RADAR_SECRET: str
     RADAR_DEDUPE_MINUTES: int

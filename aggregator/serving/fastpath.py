@@ -17,9 +17,9 @@ import redis
 from flask import Flask
 
 from .. import caching, catalog_sync, geo, intake, logs, metrics, origins, security
-from ..base.exceptions import DataUnavailable, RateLimited
+from ..base.exceptions import RateLimited
 from ..embed import CORS_HEADERS
-from ..errors import RETRY_AFTER_SECONDS, STORE_DOWN, UNEXPECTED, shape
+from ..errors import UNEXPECTED, retry_after, shape, store_error
 from ..radar import MAX_BODY_BYTES
 
 log = logging.getLogger(__name__)
@@ -74,10 +74,10 @@ class ReportFastPath:
             return self.next(environ, start_response)
         except redis.RedisError as exc:
             # Not handed on: a write that timed out may have happened, and must not be made twice.
-            log.warning("data store unavailable: %s", exc)
-            metrics.rejected(DataUnavailable.code)
-            return self._answer(start_response, started, request_id, 503, shape(DataUnavailable.code, STORE_DOWN),
-                                [("Retry-After", str(RETRY_AFTER_SECONDS))])
+            error = store_error(exc)
+            metrics.rejected(error.code)
+            return self._answer(start_response, started, request_id, 503, shape(error.code, error.message),
+                                [("Retry-After", retry_after(error))])
         except Exception:
             log.exception("unhandled error")
             metrics.rejected("internal_error")
