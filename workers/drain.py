@@ -69,9 +69,42 @@ if ncomments > 0 then
   redis.call('EXPIRE', comments, ttl)
 end
 for i = 1, n, 500 do
-  local j = math.min(i + 499, n)
-  redis.call('XACK', stream, group, unpack(ARGV, 3 + i, 3 + j))
-  redis.call('XDEL', stream, unpack(ARGV, 3 + i, 3 + j))
+  redis.call('XACK', stream, group, unpack(ARGV, 3 + i, 3 + math.min(i + 499, n)))
+end
+local function parse_id(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function below(ms, seq, ms2, seq2)
+  return ms < ms2 or (ms == ms2 and seq < seq2)
+end
+-- Counted entries leave the stream by trimming below the oldest one the group still needs (pending, or not yet
+-- delivered): XTRIM drops whole nodes, where XDEL of each id cost 15 ms a batch of 1,000. Those of ours above
+-- it (another drain holds older ones) are deleted one by one.
+local keep_ms, keep_seq
+for _, info in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+  for i = 1, #info, 2 do
+    if info[i] == 'name' and info[i + 1] ~= group then break end
+    if info[i] == 'last-delivered-id' then
+      keep_ms, keep_seq = parse_id(info[i + 1])
+      keep_seq = keep_seq + 1
+    end
+  end
+end
+local pending = redis.call('XPENDING', stream, group)
+if pending[1] > 0 then
+  local ms, seq = parse_id(pending[2])
+  if below(ms, seq, keep_ms, keep_seq) then keep_ms, keep_seq = ms, seq end
+end
+local minid = string.format('%.0f-%.0f', keep_ms, keep_seq)
+redis.call('XTRIM', stream, 'MINID', minid)
+local left = {}
+for i = 1, n do
+  local ms, seq = parse_id(ARGV[3 + i])
+  if not below(ms, seq, keep_ms, keep_seq) then left[#left + 1] = ARGV[3 + i] end
+end
+for i = 1, #left, 500 do
+  redis.call('XDEL', stream, unpack(left, i, math.min(i + 499, #left)))
 end
 return {}
 """
