@@ -6,12 +6,13 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 import redis as redis_lib
 
 from . import keys, stats
-from .buckets import Entry, tally
+from .buckets import Entry, minute_and_kind, tally_kinds
 
 log = logging.getLogger(__name__)
 
@@ -174,8 +175,8 @@ def ensure_group(redis, slug: str) -> None:
             raise
 
 
-def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, comments_kept: int):
-    batch = tally(slug, entries)
+def _apply_args(slug: str, ids: list[str], reports: Reports, consumer: str, comments_kept: int):
+    batch = tally_kinds(slug, reports.kinds)
     bucket_keys = list(batch.increments)
     args: list = [keys.GROUP, consumer, len(ids), *ids]
     for key in bucket_keys:
@@ -183,24 +184,37 @@ def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, 
         args += [batch.expire_at[key], len(counts)]
         for name, count in counts.items():
             args += [name, count]
-    # The intake keeps no comment of a report not counted; one stored before it did is not kept either.
-    with_comment = [e for e in entries if e.comment and e.counted]
-    args += [len(with_comment), comments_kept, COMMENTS_TTL]
-    for e in with_comment:
+    args += [len(reports.comments), comments_kept, COMMENTS_TTL]
+    for e in reports.comments:
         args += [int(e.ts // 60 * 60), e.surface, e.region, e.comment]
     return [keys.intake(slug), keys.comments(slug), *bucket_keys], args
 
 
-def _parse(slug: str, batch) -> list[Entry]:
-    """The batch's entries; one that is not a report (written by hand?) is logged and acknowledged uncounted,
+@dataclass
+class Reports:
+    """A batch's reports as the drain needs them: how many of each minute and kind, and those with a comment."""
+
+    kinds: Counter
+    comments: list[Entry]
+    count: int
+
+
+def _parse(slug: str, batch) -> Reports:
+    """The batch's reports; an entry that is not a report (written by hand?) is logged and acknowledged uncounted,
     so it cannot block the stream forever."""
-    entries = []
+    kinds, comments = Counter(), []
     for entry_id, fields in batch:
         try:
-            entries.append(Entry.from_fields(fields))
+            kinds[minute_and_kind(fields)] += 1
         except (KeyError, ValueError, TypeError):
             log.warning("intake entry %s of %s is not a report and is dropped: %r", entry_id, slug, fields)
-    return entries
+            continue
+        # The intake keeps no comment of a report not counted; one stored before it did is not kept either.
+        if "comment" in fields:
+            entry = Entry.from_fields(fields)
+            if entry.comment and entry.counted:
+                comments.append(entry)
+    return Reports(kinds, comments, sum(kinds.values()))
 
 
 def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer: str,
@@ -210,11 +224,11 @@ def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer
     owned = list(batch)
     while owned:
         ids = [entry_id for entry_id, _ in owned]
-        entries = _parse(slug, owned)
-        script_keys, args = _apply_args(slug, ids, entries, consumer, comments_kept)
+        reports = _parse(slug, owned)
+        script_keys, args = _apply_args(slug, ids, reports, consumer, comments_kept)
         lost = set(script(keys=script_keys, args=args))
         if not lost:
-            return len(entries)
+            return reports.count
         owned = [(entry_id, fields) for entry_id, fields in owned if entry_id not in lost]
     return 0
 
