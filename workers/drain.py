@@ -28,10 +28,14 @@ _APPLY = """
 local stream, comments = KEYS[1], KEYS[2]
 local group, consumer = ARGV[1], ARGV[2]
 local n = tonumber(ARGV[3])
+-- A drain holds one batch at a time, so one read of all it holds usually answers for every id; an id not in it
+-- (the drain holds more than the batch) is asked about on its own.
+local owned = {}
+for _, p in ipairs(redis.call('XPENDING', stream, group, '-', '+', n, consumer)) do owned[p[1]] = true end
 local lost = {}
 for i = 1, n do
   local id = ARGV[3 + i]
-  if #redis.call('XPENDING', stream, group, id, id, 1, consumer) == 0 then
+  if not owned[id] and #redis.call('XPENDING', stream, group, id, id, 1, consumer) == 0 then
     lost[#lost + 1] = id
   end
 end
@@ -100,7 +104,7 @@ end
 local minid = string.format('%.0f-%.0f', keep_ms, keep_seq)
 redis.call('XTRIM', stream, 'MINID', minid)
 local left = {}
-for i = 1, n do
+for i = 1, pending[1] > 0 and n or 0 do
   local ms, seq = parse_id(ARGV[3 + i])
   if not below(ms, seq, keep_ms, keep_seq) then left[#left + 1] = ARGV[3 + i] end
 end
