@@ -161,6 +161,10 @@ redis.call('DEL', KEYS[2])
 return 1
 """
 
+CLAIM_EVERY_SECONDS = 1.0
+"""A drain looks for entries abandoned by a dead drain when it starts and then at most this often: looking
+before every batch cost a round trip a batch."""
+
 IDLE_CONSUMER_MS = 3600_000
 """A consumer left behind by a killed drain is forgotten after an hour without reading, once it holds nothing."""
 
@@ -237,16 +241,19 @@ def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer
     return 0
 
 
-def _next_batch(redis, slug: str, consumer: str, count: int, claim_idle_ms: int):
-    """Entries abandoned by a dead drain first, then new ones."""
+def _claim(redis, slug: str, consumer: str, count: int, claim_idle_ms: int):
+    """Entries abandoned by a dead drain."""
     stream = keys.intake(slug)
     claimed = redis.xautoclaim(stream, keys.GROUP, consumer, claim_idle_ms, start_id="0-0", count=count)
     entries = [(entry_id, fields) for entry_id, fields in claimed[1] if entry_id is not None]
     if len(entries) < len(claimed[1]):
         _ack_vanished(redis, stream)
-    if entries:
-        return entries
-    read = redis.xreadgroup(keys.GROUP, consumer, {stream: ">"}, count=count)
+    return entries
+
+
+def _read(redis, slug: str, consumer: str, count: int):
+    """Entries no drain has read yet."""
+    read = redis.xreadgroup(keys.GROUP, consumer, {keys.intake(slug): ">"}, count=count)
     return read[0][1] if read else []
 
 
@@ -275,9 +282,14 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
     consumer = consumer_name()
     deadline = time.monotonic() + max_seconds
     entries = batches = 0
+    claim_at = time.monotonic()
     while time.monotonic() < deadline:
         started = time.monotonic()
-        batch = _next_batch(redis, slug, consumer, batch_size, int(claim_idle_seconds * 1000))
+        batch = []
+        if started >= claim_at:
+            batch = _claim(redis, slug, consumer, batch_size, int(claim_idle_seconds * 1000))
+            claim_at = started if batch else started + CLAIM_EVERY_SECONDS
+        batch = batch or _read(redis, slug, consumer, batch_size)
         if not batch:
             if release(redis, slug):
                 break
