@@ -49,20 +49,22 @@ class Entry:
         return out
 
     @property
-    def kind(self) -> Kind:
-        return Kind(self.surface, self.symptom, self.region, self.counted, self.origin)
+    def key(self) -> ReportKey:
+        return ReportKey(self.ts // 60, self.surface, self.symptom, self.region, self.counted, self.origin)
 
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> "Entry":
         """The entry a stream holds; ValueError or KeyError if it is not a report."""
-        minute, kind = minute_and_kind(fields)
-        return cls(ts=float(fields["ts"]), surface=kind.surface, symptom=kind.symptom, region=kind.region,
-                   counted=kind.counted, comment=fields.get("comment", ""), origin=kind.origin)
+        _, surface, symptom, region, counted, origin = report_key(fields)
+        return cls(ts=float(fields["ts"]), surface=surface, symptom=symptom, region=region, counted=counted,
+                   comment=fields.get("comment", ""), origin=origin)
 
 
-class Kind(NamedTuple):
-    """What a report says apart from its time and comment: reports of one kind add to the same fields."""
+class ReportKey(NamedTuple):
+    """What a report adds to its buckets depends on this alone: reports with one key add to the same fields."""
 
+    minute: float
+    """Unix time // 60."""
     surface: str
     symptom: str
     region: str
@@ -70,34 +72,39 @@ class Kind(NamedTuple):
     origin: str
 
 
-def minute_and_kind(fields: Mapping[str, str]) -> tuple[int, Kind]:
-    """The minute (unix time // 60) and kind of the report a stream entry holds; ValueError or KeyError if the
-    entry is not a report."""
+def report_key(fields: Mapping[str, str]) -> tuple:
+    """The `ReportKey` of the report a stream entry holds, as a plain tuple (a drain makes one a report, and a
+    plain one costs half as much); ValueError or KeyError if the entry is not a report."""
     ts = float(fields["ts"])
-    if not math.isfinite(ts) or ts < 0 or not fields["surface"]:
+    surface = fields["surface"]
+    if not 0 <= ts < math.inf or not surface:
         raise ValueError(f"not a report time or surface: {fields!r}")
-    return int(ts // 60), Kind(fields["surface"], fields.get("symptom", ""), fields.get("region", UNKNOWN),
-                               fields.get("counted", "1") == "1", fields.get("origin") or "api")
+    return (ts // 60, surface, fields.get("symptom", ""), fields.get("region", UNKNOWN),
+            fields.get("counted", "1") == "1", fields.get("origin") or "api")
 
 
 def entry_fields(entry: Entry) -> list[str]:
     """The hash fields one report increments in each of its buckets."""
-    return list(kind_fields(entry.kind))
+    return list(key_fields(entry.key))
+
+
+def key_fields(key: tuple) -> tuple[str, ...]:
+    """The hash fields a report with this `ReportKey` increments in each of its buckets."""
+    return _fields(*key[1:])
 
 
 @functools.lru_cache(maxsize=4096)
-def kind_fields(kind: Kind) -> tuple[str, ...]:
-    """The hash fields a report of this kind increments in each of its buckets."""
-    if not kind.counted:
+def _fields(surface: str, symptom: str, region: str, counted: bool, origin: str) -> tuple[str, ...]:
+    if not counted:
         return (DEDUPED,)
-    country = kind.region.split("-", 1)[0] if kind.region != UNKNOWN else UNKNOWN
-    out = [TOTAL, f"s:{kind.surface}", f"c:{country}", f"cs:{country}:{kind.surface}"]
-    if kind.symptom:
-        out.append(f"y:{kind.symptom}")
-    if kind.region != country:
-        out.append(f"r:{kind.region}")
-    origin, _, host = kind.origin.partition(":")
-    out.append(f"o:{origin}")
+    country = region.split("-", 1)[0] if region != UNKNOWN else UNKNOWN
+    out = [TOTAL, f"s:{surface}", f"c:{country}", f"cs:{country}:{surface}"]
+    if symptom:
+        out.append(f"y:{symptom}")
+    if region != country:
+        out.append(f"r:{region}")
+    kind, _, host = origin.partition(":")
+    out.append(f"o:{kind}")
     if host:
         out.append(f"w:{host}")
     return tuple(out)
@@ -113,17 +120,17 @@ class Tally:
 
 def tally(slug: str, entries: Iterable[Entry]) -> Tally:
     """Add up a batch in memory so it becomes one write per bucket field."""
-    return tally_kinds(slug, Counter((int(entry.ts // 60), entry.kind) for entry in entries))
+    return tally_keys(slug, Counter(entry.key for entry in entries))
 
 
-def tally_kinds(slug: str, reports: Mapping[tuple[int, Kind], int]) -> Tally:
-    """The increments of reports counted by minute and kind."""
-    # A batch holds far fewer minutes and kinds than reports: adding up each kind's fields once a minute, then
-    # each minute into its buckets, costs a tenth of adding every report's fields to every bucket.
+def tally_keys(slug: str, reports: Mapping[tuple, int]) -> Tally:
+    """The increments of reports counted by `ReportKey`."""
+    # A batch holds far fewer keys than reports: adding up each key's fields once, then each minute into its
+    # buckets, costs a tenth of adding every report's fields to every bucket.
     minutes: dict[int, Counter] = defaultdict(Counter)
-    for (minute, kind), count in reports.items():
-        fields = minutes[minute]
-        for name in kind_fields(kind):
+    for key, count in reports.items():
+        fields = minutes[int(key[0])]
+        for name in key_fields(key):
             fields[name] += count
     out = Tally()
     for minute, fields in minutes.items():  # every resolution is whole minutes

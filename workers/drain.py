@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import redis as redis_lib
 
 from . import keys, stats
-from .buckets import Entry, minute_and_kind, tally_kinds
+from .buckets import Entry, report_key, tally_keys
 
 log = logging.getLogger(__name__)
 
@@ -165,6 +165,10 @@ CLAIM_EVERY_SECONDS = 1.0
 """A drain looks for entries abandoned by a dead drain when it starts and then at most this often: looking
 before every batch cost a round trip a batch."""
 
+RECORD_EVERY_SECONDS = 1.0
+"""A drain writes its batches' figures at most this often and when it ends: a write a batch cost a round trip,
+which on a busy machine is a wait for the scheduler each."""
+
 IDLE_CONSUMER_MS = 3600_000
 """A consumer left behind by a killed drain is forgotten after an hour without reading, once it holds nothing."""
 
@@ -184,7 +188,7 @@ def ensure_group(redis, slug: str) -> None:
 
 
 def _apply_args(slug: str, ids: list[str], reports: Reports, consumer: str, comments_kept: int):
-    batch = tally_kinds(slug, reports.kinds)
+    batch = tally_keys(slug, reports.counts)
     bucket_keys = list(batch.increments)
     args: list = [keys.GROUP, consumer, len(ids), *ids]
     for key in bucket_keys:
@@ -200,9 +204,9 @@ def _apply_args(slug: str, ids: list[str], reports: Reports, consumer: str, comm
 
 @dataclass
 class Reports:
-    """A batch's reports as the drain needs them: how many of each minute and kind, and those with a comment."""
+    """A batch's reports as the drain needs them: how many of each `ReportKey`, and those with a comment."""
 
-    kinds: Counter
+    counts: Counter
     comments: list[Entry]
     count: int
 
@@ -210,19 +214,24 @@ class Reports:
 def _parse(slug: str, batch) -> Reports:
     """The batch's reports; an entry that is not a report (written by hand?) is logged and acknowledged uncounted,
     so it cannot block the stream forever."""
-    kinds, comments = Counter(), []
-    for entry_id, fields in batch:
-        try:
-            kinds[minute_and_kind(fields)] += 1
-        except (KeyError, ValueError, TypeError):
-            log.warning("intake entry %s of %s is not a report and is dropped: %r", entry_id, slug, fields)
-            continue
-        # The intake keeps no comment of a report not counted; one stored before it did is not kept either.
-        if "comment" in fields:
-            entry = Entry.from_fields(fields)
-            if entry.comment and entry.counted:
-                comments.append(entry)
-    return Reports(kinds, comments, sum(kinds.values()))
+    try:
+        counts = Counter(map(report_key, (fields for _, fields in batch)))
+    except (KeyError, ValueError, TypeError):
+        counts = Counter()
+        for entry_id, fields in batch:
+            try:
+                counts[report_key(fields)] += 1
+            except (KeyError, ValueError, TypeError):
+                log.warning("intake entry %s of %s is not a report and is dropped: %r", entry_id, slug, fields)
+    # The intake keeps no comment of a report not counted; one stored before it did is not kept either.
+    comments = []
+    for _, fields in batch:
+        if fields and fields.get("comment") and fields.get("counted", "1") == "1":
+            try:
+                comments.append(Entry.from_fields(fields))
+            except (KeyError, ValueError, TypeError):
+                pass  # not a report: logged above
+    return Reports(counts, comments, sum(counts.values()))
 
 
 def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer: str,
@@ -283,6 +292,7 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
     deadline = time.monotonic() + max_seconds
     entries = batches = 0
     claim_at = time.monotonic()
+    observed, record_at = [], claim_at + RECORD_EVERY_SECONDS
     while time.monotonic() < deadline:
         started = time.monotonic()
         batch = []
@@ -295,13 +305,18 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
                 break
             continue
         counted = apply_batch(redis, slug, batch, consumer, comments_kept)
-        stats.record_batch(redis, counted, time.monotonic() - started)
+        observed.append((counted, time.monotonic() - started))
+        if started >= record_at:
+            stats.record_batches(redis, observed)
+            observed, record_at = [], started + RECORD_EVERY_SECONDS
         entries += counted
         batches += 1
         if len(batch) < batch_size:
             time.sleep(gather_seconds)
     else:
         redis.delete(keys.drain_pending(slug))
+    if observed:
+        stats.record_batches(redis, observed)
     forget = redis.register_script(_FORGET)
     forget(keys=[keys.intake(slug)], args=[keys.GROUP, consumer])
     for info in redis.xinfo_consumers(keys.intake(slug), keys.GROUP):
