@@ -16,7 +16,7 @@ from workers import keys
 from workers.buckets import Entry, tally
 from workers.drain import drain
 
-REPORTS = 10_000
+REPORTS = 15_000
 BATCH = 1000
 ROUNDS = 5
 OTHER_BATCHES = (100, 5000)
