@@ -126,7 +126,7 @@ def tally(slug: str, entries: Iterable[Entry]) -> Tally:
 def tally_keys(slug: str, reports: Mapping[tuple, int]) -> Tally:
     """The increments of reports counted by `ReportKey`."""
     # A batch holds far fewer keys than reports: adding up each key's fields once, then each minute into its
-    # buckets, costs a tenth of adding every report's fields to every bucket.
+    # buckets, costs a fifth of adding every report's fields to every bucket.
     minutes: dict[int, Counter] = defaultdict(Counter)
     for key, count in reports.items():
         fields = minutes[int(key[0])]
