@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+from collections import Counter, defaultdict
 
 from rq import Queue
 
@@ -12,6 +13,7 @@ from aggregator.base.catalog import load_catalog
 from aggregator.base.stores import queue_client
 from aggregator.intake import ReportIn, submit
 from workers import keys
+from workers.buckets import UNKNOWN, Entry, entry_fields, tally
 from workers.drain import apply_batch, drain, ensure_group, release
 
 from .helpers import NOW
@@ -184,3 +186,53 @@ def test_a_comment_of_an_earlier_minute_drained_late_follows_the_newest_entry_id
     assert drain(data, "claude").entries == 1
     (entry_id, fields), = data.xrange(keys.comments("claude"), min=f"{int(minute) * 1000 + 60_001}-6")
     assert (entry_id, fields["text"], fields["ts"]) == (f"{int(minute) * 1000 + 60_001}-6", "older", str(int(minute)))
+
+
+def test_a_batch_whose_script_is_sent_again_is_counted_once(data):
+    _fill(data, 5)
+    batch = _read_as(data, "resent", 5)
+    assert apply_batch(data, "claude", batch, "resent") == 5
+    assert apply_batch(data, "claude", batch, "resent") == 0
+    assert _total(data) == 5
+
+
+def test_counted_entries_leave_the_stream_while_older_ones_another_drain_holds_stay(data):
+    _fill(data, 10)
+    older = _read_as(data, "older", 4)
+    newer = _read_as(data, "newer", 6)
+    assert apply_batch(data, "claude", newer, "newer") == 6
+    assert [entry_id for entry_id, _ in data.xrange(keys.intake("claude"))] == [entry_id for entry_id, _ in older]
+    assert apply_batch(data, "claude", older, "older") == 4
+    assert data.xlen(keys.intake("claude")) == 0
+    assert _total(data) == 10
+
+
+def test_entries_no_drain_has_read_stay_in_the_stream_when_a_batch_is_counted(data):
+    _fill(data, 10)
+    assert apply_batch(data, "claude", _read_as(data, "first", 4), "first") == 4
+    assert data.xlen(keys.intake("claude")) == 6
+    assert drain(data, "claude").entries == 6
+    assert _total(data) == 10
+
+
+def test_a_comment_is_kept_when_its_batch_holds_an_entry_that_is_not_a_report(data):
+    data.xadd(keys.intake("claude"), {"junk": "1"})
+    _comment_at(data, NOW, "still here")
+    assert drain(data, "claude").entries == 1
+    assert [fields["text"] for _, fields in data.xrange(keys.comments("claude"))] == ["still here"]
+
+
+def test_a_batch_added_up_by_key_makes_the_increments_of_each_report_added_to_each_bucket():
+    hour = NOW // 3600 * 3600
+    entries = [Entry(ts=hour - 61 + n * 7.5, surface=("website", "api")[n % 2], symptom=("", "slow")[n % 3 == 0],
+                     region=("GB-ENG", "US", UNKNOWN)[n % 3], counted=n % 5 != 0,
+                     origin=("api", "site", "widget:example.org")[n % 3]) for n in range(40)]
+    expected, expire_at = defaultdict(Counter), {}
+    for entry in entries:
+        for resolution in keys.RESOLUTIONS.values():
+            key = keys.bucket("claude", resolution, resolution.index(entry.ts))
+            expected[key].update(entry_fields(entry))
+            expire_at[key] = resolution.expire_at(resolution.index(entry.ts))
+    added = tally("claude", entries)
+    assert dict(added.increments) == dict(expected)
+    assert added.expire_at == expire_at

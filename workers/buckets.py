@@ -1,11 +1,12 @@
 """Time buckets of report counts: what one report adds to them, and reading them back."""
 from __future__ import annotations
 
+import functools
 import math
 import re
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
-from typing import Iterable, Mapping
+from typing import Iterable, Mapping, NamedTuple
 
 from . import keys
 
@@ -47,31 +48,66 @@ class Entry:
             out["origin"] = self.origin
         return out
 
+    @property
+    def key(self) -> ReportKey:
+        return ReportKey(self.ts // 60, self.surface, self.symptom, self.region, self.counted, self.origin)
+
     @classmethod
     def from_fields(cls, fields: Mapping[str, str]) -> "Entry":
         """The entry a stream holds; ValueError or KeyError if it is not a report."""
-        ts = float(fields["ts"])
-        if not math.isfinite(ts) or ts < 0 or not fields["surface"]:
-            raise ValueError(f"not a report time or surface: {fields!r}")
-        return cls(ts=ts, surface=fields["surface"], symptom=fields.get("symptom", ""),
-                   region=fields.get("region", UNKNOWN), counted=fields.get("counted", "1") == "1",
-                   comment=fields.get("comment", ""), origin=fields.get("origin") or "api")
+        _, surface, symptom, region, counted, origin = report_key(fields)
+        return cls(ts=float(fields["ts"]), surface=surface, symptom=symptom, region=region, counted=counted,
+                   comment=fields.get("comment", ""), origin=origin)
+
+
+class ReportKey(NamedTuple):
+    """What a report adds to its buckets depends on this alone: reports with one key add to the same fields."""
+
+    minute: float
+    """Unix time // 60."""
+    surface: str
+    symptom: str
+    region: str
+    counted: bool
+    origin: str
+
+
+def report_key(fields: Mapping[str, str]) -> tuple:
+    """The `ReportKey` of the report a stream entry holds, as a plain tuple (a drain makes one a report, and a
+    plain one costs half as much); ValueError or KeyError if the entry is not a report."""
+    ts = float(fields["ts"])
+    surface = fields["surface"]
+    if not 0 <= ts < math.inf or not surface:
+        raise ValueError(f"not a report time or surface: {fields!r}")
+    return (ts // 60, surface, fields.get("symptom", ""), fields.get("region", UNKNOWN),
+            fields.get("counted", "1") == "1", fields.get("origin") or "api")
 
 
 def entry_fields(entry: Entry) -> list[str]:
     """The hash fields one report increments in each of its buckets."""
-    if not entry.counted:
-        return [DEDUPED]
-    out = [TOTAL, f"s:{entry.surface}", f"c:{entry.country}", f"cs:{entry.country}:{entry.surface}"]
-    if entry.symptom:
-        out.append(f"y:{entry.symptom}")
-    if entry.region != entry.country:
-        out.append(f"r:{entry.region}")
-    kind, _, host = entry.origin.partition(":")
+    return list(key_fields(entry.key))
+
+
+def key_fields(key: tuple) -> tuple[str, ...]:
+    """The hash fields a report with this `ReportKey` increments in each of its buckets."""
+    return _fields(*key[1:])
+
+
+@functools.lru_cache(maxsize=4096)
+def _fields(surface: str, symptom: str, region: str, counted: bool, origin: str) -> tuple[str, ...]:
+    if not counted:
+        return (DEDUPED,)
+    country = region.split("-", 1)[0] if region != UNKNOWN else UNKNOWN
+    out = [TOTAL, f"s:{surface}", f"c:{country}", f"cs:{country}:{surface}"]
+    if symptom:
+        out.append(f"y:{symptom}")
+    if region != country:
+        out.append(f"r:{region}")
+    kind, _, host = origin.partition(":")
     out.append(f"o:{kind}")
     if host:
         out.append(f"w:{host}")
-    return out
+    return tuple(out)
 
 
 @dataclass
@@ -84,13 +120,24 @@ class Tally:
 
 def tally(slug: str, entries: Iterable[Entry]) -> Tally:
     """Add up a batch in memory so it becomes one write per bucket field."""
+    return tally_keys(slug, Counter(entry.key for entry in entries))
+
+
+def tally_keys(slug: str, reports: Mapping[tuple, int]) -> Tally:
+    """The increments of reports counted by `ReportKey`."""
+    # A batch holds far fewer keys than reports: adding up each key's fields once, then each minute into its
+    # buckets, costs a fifth of adding every report's fields to every bucket.
+    minutes: dict[int, Counter] = defaultdict(Counter)
+    for key, count in reports.items():
+        fields = minutes[int(key[0])]
+        for name in key_fields(key):
+            fields[name] += count
     out = Tally()
-    for entry in entries:
-        names = entry_fields(entry)
+    for minute, fields in minutes.items():  # every resolution is whole minutes
         for resolution in keys.RESOLUTIONS.values():
-            index = resolution.index(entry.ts)
+            index = minute * 60 // resolution.seconds
             key = keys.bucket(slug, resolution, index)
-            out.increments[key].update(names)
+            out.increments[key].update(fields)
             out.expire_at[key] = resolution.expire_at(index)
     return out
 

@@ -6,12 +6,13 @@ import os
 import socket
 import time
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 
 import redis as redis_lib
 
 from . import keys, stats
-from .buckets import Entry, tally
+from .buckets import Entry, report_key, tally_keys
 
 log = logging.getLogger(__name__)
 
@@ -27,10 +28,14 @@ _APPLY = """
 local stream, comments = KEYS[1], KEYS[2]
 local group, consumer = ARGV[1], ARGV[2]
 local n = tonumber(ARGV[3])
+-- A drain holds one batch at a time, so one read of all it holds usually answers for every id; an id not in it
+-- (the drain holds more than the batch) is asked about on its own.
+local owned = {}
+for _, p in ipairs(redis.call('XPENDING', stream, group, '-', '+', n, consumer)) do owned[p[1]] = true end
 local lost = {}
 for i = 1, n do
   local id = ARGV[3 + i]
-  if #redis.call('XPENDING', stream, group, id, id, 1, consumer) == 0 then
+  if not owned[id] and #redis.call('XPENDING', stream, group, id, id, 1, consumer) == 0 then
     lost[#lost + 1] = id
   end
 end
@@ -69,9 +74,42 @@ if ncomments > 0 then
   redis.call('EXPIRE', comments, ttl)
 end
 for i = 1, n, 500 do
-  local j = math.min(i + 499, n)
-  redis.call('XACK', stream, group, unpack(ARGV, 3 + i, 3 + j))
-  redis.call('XDEL', stream, unpack(ARGV, 3 + i, 3 + j))
+  redis.call('XACK', stream, group, unpack(ARGV, 3 + i, 3 + math.min(i + 499, n)))
+end
+local function parse_id(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local function below(ms, seq, ms2, seq2)
+  return ms < ms2 or (ms == ms2 and seq < seq2)
+end
+-- Counted entries leave the stream by trimming below the oldest one the group still needs (pending, or not yet
+-- delivered): XTRIM drops whole nodes, where XDEL of each id cost 15 ms a batch of 1,000. Those of ours above
+-- it (another drain holds older ones) are deleted one by one.
+local keep_ms, keep_seq
+for _, info in ipairs(redis.call('XINFO', 'GROUPS', stream)) do
+  for i = 1, #info, 2 do
+    if info[i] == 'name' and info[i + 1] ~= group then break end
+    if info[i] == 'last-delivered-id' then
+      keep_ms, keep_seq = parse_id(info[i + 1])
+      keep_seq = keep_seq + 1
+    end
+  end
+end
+local pending = redis.call('XPENDING', stream, group)
+if pending[1] > 0 then
+  local ms, seq = parse_id(pending[2])
+  if below(ms, seq, keep_ms, keep_seq) then keep_ms, keep_seq = ms, seq end
+end
+local minid = string.format('%.0f-%.0f', keep_ms, keep_seq)
+redis.call('XTRIM', stream, 'MINID', minid)
+local left = {}
+for i = 1, pending[1] > 0 and n or 0 do
+  local ms, seq = parse_id(ARGV[3 + i])
+  if not below(ms, seq, keep_ms, keep_seq) then left[#left + 1] = ARGV[3 + i] end
+end
+for i = 1, #left, 500 do
+  redis.call('XDEL', stream, unpack(left, i, math.min(i + 499, #left)))
 end
 return {}
 """
@@ -123,6 +161,14 @@ redis.call('DEL', KEYS[2])
 return 1
 """
 
+CLAIM_EVERY_SECONDS = 1.0
+"""A drain looks for entries abandoned by a dead drain when it starts and then at most this often: looking
+before every batch cost a round trip a batch."""
+
+RECORD_EVERY_SECONDS = 1.0
+"""A drain writes its batches' figures at most this often and when it ends: a write a batch cost a round trip,
+which on a busy machine is a wait for the scheduler each."""
+
 IDLE_CONSUMER_MS = 3600_000
 """A consumer left behind by a killed drain is forgotten after an hour without reading, once it holds nothing."""
 
@@ -141,8 +187,8 @@ def ensure_group(redis, slug: str) -> None:
             raise
 
 
-def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, comments_kept: int):
-    batch = tally(slug, entries)
+def _apply_args(slug: str, ids: list[str], reports: Reports, consumer: str, comments_kept: int):
+    batch = tally_keys(slug, reports.counts)
     bucket_keys = list(batch.increments)
     args: list = [keys.GROUP, consumer, len(ids), *ids]
     for key in bucket_keys:
@@ -150,24 +196,42 @@ def _apply_args(slug: str, ids: list[str], entries: list[Entry], consumer: str, 
         args += [batch.expire_at[key], len(counts)]
         for name, count in counts.items():
             args += [name, count]
-    # The intake keeps no comment of a report not counted; one stored before it did is not kept either.
-    with_comment = [e for e in entries if e.comment and e.counted]
-    args += [len(with_comment), comments_kept, COMMENTS_TTL]
-    for e in with_comment:
+    args += [len(reports.comments), comments_kept, COMMENTS_TTL]
+    for e in reports.comments:
         args += [int(e.ts // 60 * 60), e.surface, e.region, e.comment]
     return [keys.intake(slug), keys.comments(slug), *bucket_keys], args
 
 
-def _parse(slug: str, batch) -> list[Entry]:
-    """The batch's entries; one that is not a report (written by hand?) is logged and acknowledged uncounted,
+@dataclass
+class Reports:
+    """A batch's reports as the drain needs them: how many of each `ReportKey`, and those with a comment."""
+
+    counts: Counter
+    comments: list[Entry]
+    count: int
+
+
+def _parse(slug: str, batch) -> Reports:
+    """The batch's reports; an entry that is not a report (written by hand?) is logged and acknowledged uncounted,
     so it cannot block the stream forever."""
-    entries = []
-    for entry_id, fields in batch:
-        try:
-            entries.append(Entry.from_fields(fields))
-        except (KeyError, ValueError, TypeError):
-            log.warning("intake entry %s of %s is not a report and is dropped: %r", entry_id, slug, fields)
-    return entries
+    try:
+        counts = Counter(map(report_key, (fields for _, fields in batch)))
+    except (KeyError, ValueError, TypeError):
+        counts = Counter()
+        for entry_id, fields in batch:
+            try:
+                counts[report_key(fields)] += 1
+            except (KeyError, ValueError, TypeError):
+                log.warning("intake entry %s of %s is not a report and is dropped: %r", entry_id, slug, fields)
+    # The intake keeps no comment of a report not counted; one stored before it did is not kept either.
+    comments = []
+    for _, fields in batch:
+        if fields and fields.get("comment") and fields.get("counted", "1") == "1":
+            try:
+                comments.append(Entry.from_fields(fields))
+            except (KeyError, ValueError, TypeError):
+                pass  # not a report: logged above
+    return Reports(counts, comments, sum(counts.values()))
 
 
 def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer: str,
@@ -177,25 +241,28 @@ def apply_batch(redis, slug: str, batch: list[tuple[str, dict | None]], consumer
     owned = list(batch)
     while owned:
         ids = [entry_id for entry_id, _ in owned]
-        entries = _parse(slug, owned)
-        script_keys, args = _apply_args(slug, ids, entries, consumer, comments_kept)
+        reports = _parse(slug, owned)
+        script_keys, args = _apply_args(slug, ids, reports, consumer, comments_kept)
         lost = set(script(keys=script_keys, args=args))
         if not lost:
-            return len(entries)
+            return reports.count
         owned = [(entry_id, fields) for entry_id, fields in owned if entry_id not in lost]
     return 0
 
 
-def _next_batch(redis, slug: str, consumer: str, count: int, claim_idle_ms: int):
-    """Entries abandoned by a dead drain first, then new ones."""
+def _claim(redis, slug: str, consumer: str, count: int, claim_idle_ms: int):
+    """Entries abandoned by a dead drain."""
     stream = keys.intake(slug)
     claimed = redis.xautoclaim(stream, keys.GROUP, consumer, claim_idle_ms, start_id="0-0", count=count)
     entries = [(entry_id, fields) for entry_id, fields in claimed[1] if entry_id is not None]
     if len(entries) < len(claimed[1]):
         _ack_vanished(redis, stream)
-    if entries:
-        return entries
-    read = redis.xreadgroup(keys.GROUP, consumer, {stream: ">"}, count=count)
+    return entries
+
+
+def _read(redis, slug: str, consumer: str, count: int):
+    """Entries no drain has read yet."""
+    read = redis.xreadgroup(keys.GROUP, consumer, {keys.intake(slug): ">"}, count=count)
     return read[0][1] if read else []
 
 
@@ -224,21 +291,32 @@ def drain(redis, slug: str, batch_size: int = 1000, claim_idle_seconds: float = 
     consumer = consumer_name()
     deadline = time.monotonic() + max_seconds
     entries = batches = 0
+    claim_at = time.monotonic()
+    observed, record_at = [], claim_at + RECORD_EVERY_SECONDS
     while time.monotonic() < deadline:
         started = time.monotonic()
-        batch = _next_batch(redis, slug, consumer, batch_size, int(claim_idle_seconds * 1000))
+        batch = []
+        if started >= claim_at:
+            batch = _claim(redis, slug, consumer, batch_size, int(claim_idle_seconds * 1000))
+            claim_at = started if batch else started + CLAIM_EVERY_SECONDS
+        batch = batch or _read(redis, slug, consumer, batch_size)
         if not batch:
             if release(redis, slug):
                 break
             continue
         counted = apply_batch(redis, slug, batch, consumer, comments_kept)
-        stats.record_batch(redis, counted, time.monotonic() - started)
+        observed.append((counted, time.monotonic() - started))
+        if started >= record_at:
+            stats.record_batches(redis, observed)
+            observed, record_at = [], started + RECORD_EVERY_SECONDS
         entries += counted
         batches += 1
         if len(batch) < batch_size:
             time.sleep(gather_seconds)
     else:
         redis.delete(keys.drain_pending(slug))
+    if observed:
+        stats.record_batches(redis, observed)
     forget = redis.register_script(_FORGET)
     forget(keys=[keys.intake(slug)], args=[keys.GROUP, consumer])
     for info in redis.xinfo_consumers(keys.intake(slug), keys.GROUP):

@@ -56,11 +56,12 @@ def _observe(pipe, histogram: Histogram, value: float) -> None:
     pipe.expire(histogram.key, STATS_TTL)
 
 
-def record_batch(redis, size: int, seconds: float) -> None:
-    """One drained batch: how many reports it held and how long reading and applying it took."""
+def record_batches(redis, batches: list[tuple[int, float]]) -> None:
+    """Drained batches: how many reports each held and how long reading and applying it took."""
     with redis.pipeline(transaction=False) as pipe:
-        _observe(pipe, DRAIN_BATCH_SIZE, size)
-        _observe(pipe, DRAIN_BATCH_SECONDS, seconds)
+        for size, seconds in batches:
+            _observe(pipe, DRAIN_BATCH_SIZE, size)
+            _observe(pipe, DRAIN_BATCH_SECONDS, seconds)
         pipe.execute()
 
 
